@@ -1,0 +1,136 @@
+"""Helpers every service uses: validation at the boundary, audit rows, FK checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
+
+from app.errors import Conflict, InvalidInput, from_validation_error
+from app.models import AuditAction, AuditLog, utcnow
+
+InputModel = TypeVar("InputModel", bound=BaseModel)
+
+
+def validate(model: type[InputModel], data: BaseModel | dict[str, Any]) -> InputModel:
+    """Validate raw input into ``model``; raise InvalidInput with per-field messages."""
+    if isinstance(data, model):
+        # Re-validate: a model built with model_construct or mutated after creation
+        # must not slip past the constraints.
+        data = data.model_dump()
+    elif isinstance(data, BaseModel):
+        data = data.model_dump()
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+
+
+def json_safe(value: Any) -> Any:
+    """Convert a value to something the JSON audit columns can hold."""
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(row: SQLModel | None) -> dict[str, Any] | None:
+    """A JSON-safe dict of a row's column values, for the audit log."""
+    if row is None:
+        return None
+    return json_safe({column.name: getattr(row, column.name) for column in row.__table__.columns})
+
+
+def add_audit(
+    *,
+    session: Session,
+    user_id: int | None,
+    entity: str,
+    entity_id: int | None,
+    action: AuditAction,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Stage an audit row in the caller's transaction (committed with the change)."""
+    session.add(
+        AuditLog(
+            user_id=user_id,
+            at=utcnow(),
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def require_existing(
+    *, session: Session, checks: dict[str, tuple[type[SQLModel], int | None]]
+) -> None:
+    """Raise InvalidInput naming every field whose referenced row does not exist."""
+    missing = {
+        field: "refers to a record that does not exist"
+        for field, (table, key) in checks.items()
+        if key is not None and session.get(table, key) is None
+    }
+    if missing:
+        raise InvalidInput(missing)
+
+
+def commit_or_conflict(*, session: Session, message: str) -> None:
+    """Commit; on an integrity error roll back everything and raise Conflict(message)."""
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(message) from exc
+
+
+TableRow = TypeVar("TableRow", bound=SQLModel)
+
+
+def create_record(
+    *,
+    session: Session,
+    create_model: type[BaseModel],
+    table: type[TableRow],
+    data: BaseModel | dict[str, Any],
+    entity: str,
+    references: dict[str, type[SQLModel]],
+    acting_user_id: int | None = None,
+    extra: dict[str, Any] | None = None,
+    conflict_message: str = "The record conflicts with existing data.",
+) -> TableRow:
+    """Validate input, check its references, insert one row and its audit row, commit."""
+    record_in = validate(create_model, data)
+    require_existing(
+        session=session,
+        checks={field: (ref, getattr(record_in, field)) for field, ref in references.items()},
+    )
+    row = table.model_validate(record_in, update=extra or {})
+    session.add(row)
+    session.flush()
+    add_audit(
+        session=session,
+        user_id=acting_user_id,
+        entity=entity,
+        entity_id=row.id,
+        action=AuditAction.create,
+        after=snapshot(row),
+    )
+    commit_or_conflict(session=session, message=conflict_message)
+    session.refresh(row)
+    return row

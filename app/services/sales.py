@@ -1,0 +1,242 @@
+"""Products, orders with their lines, opportunities with their stage history, inquiries."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.errors import Conflict, InvalidInput, NotFound
+from app.models import (
+    OPEN_STAGES,
+    AuditAction,
+    Campaign,
+    Customer,
+    Inquiry,
+    InquiryCreate,
+    Opportunity,
+    OpportunityCreate,
+    OpportunityStageHistory,
+    Order,
+    OrderCreate,
+    OrderLine,
+    OrderLineCreate,
+    Product,
+    ProductCreate,
+    StageChange,
+    User,
+    utcnow,
+)
+from app.services.common import (
+    add_audit,
+    commit_or_conflict,
+    create_record,
+    require_existing,
+    snapshot,
+    validate,
+)
+
+CENT = Decimal("0.01")
+
+
+def create_product(
+    *, session: Session, data: ProductCreate | dict[str, Any], acting_user_id: int | None = None
+) -> Product:
+    """Validate and insert a product, audited."""
+    product_in = validate(ProductCreate, data)
+    if session.exec(select(Product.id).where(Product.code == product_in.code)).first():
+        raise Conflict(f"A product with code {product_in.code} already exists.")
+    return create_record(
+        session=session,
+        create_model=ProductCreate,
+        table=Product,
+        data=product_in,
+        entity="product",
+        references={},
+        acting_user_id=acting_user_id,
+        conflict_message=f"A product with code {product_in.code} already exists.",
+    )
+
+
+def line_amount(line: OrderLineCreate) -> Decimal:
+    """Quantity × unit price × (1 − discount), rounded to the cent."""
+    return (line.quantity * line.unit_price * (1 - line.discount)).quantize(CENT, ROUND_HALF_UP)
+
+
+def line_cost(line: OrderLineCreate) -> Decimal:
+    """Quantity × unit cost at the time of sale, rounded to the cent."""
+    return (line.quantity * line.unit_cost).quantize(CENT, ROUND_HALF_UP)
+
+
+def order_totals(lines: list[OrderLineCreate]) -> tuple[Decimal, Decimal]:
+    """The amount and cost of an order from its lines."""
+    return (
+        sum((line_amount(line) for line in lines), Decimal("0.00")),
+        sum((line_cost(line) for line in lines), Decimal("0.00")),
+    )
+
+
+def next_order_code(*, session: Session) -> str:
+    """The next free order code of the form DH000123."""
+    candidate = (session.exec(select(func.max(Order.id))).one() or 0) + 1
+    while session.exec(select(Order.id).where(Order.code == f"DH{candidate:06d}")).first():
+        candidate += 1
+    return f"DH{candidate:06d}"
+
+
+def create_order(
+    *, session: Session, data: OrderCreate | dict[str, Any], acting_user_id: int | None = None
+) -> Order:
+    """Validate and insert an order with its lines in one transaction, audited."""
+    order_in = validate(OrderCreate, data)
+    require_existing(
+        session=session,
+        checks={
+            "customer_id": (Customer, order_in.customer_id),
+            "user_id": (User, order_in.user_id),
+            "campaign_id": (Campaign, order_in.campaign_id),
+            **{
+                f"lines.{index}.product_id": (Product, line.product_id)
+                for index, line in enumerate(order_in.lines)
+            },
+        },
+    )
+    code = order_in.code or next_order_code(session=session)
+    if session.exec(select(Order.id).where(Order.code == code)).first():
+        raise Conflict(f"An order with code {code} already exists.")
+    amount, cost = order_totals(order_in.lines)
+    order = Order.model_validate(
+        order_in.model_dump(exclude={"lines", "code"}),
+        update={"code": code, "amount": amount, "cost": cost, "created_at": utcnow()},
+    )
+    session.add(order)
+    session.flush()
+    lines = [
+        OrderLine.model_validate(line, update={"order_id": order.id}) for line in order_in.lines
+    ]
+    session.add_all(lines)
+    session.flush()
+    after = snapshot(order) or {}
+    after["lines"] = [snapshot(line) for line in lines]
+    add_audit(
+        session=session,
+        user_id=acting_user_id,
+        entity="order",
+        entity_id=order.id,
+        action=AuditAction.create,
+        after=after,
+    )
+    commit_or_conflict(session=session, message=f"An order with code {code} already exists.")
+    session.refresh(order)
+    return order
+
+
+def create_inquiry(
+    *, session: Session, data: InquiryCreate | dict[str, Any], acting_user_id: int | None = None
+) -> Inquiry:
+    """Validate and insert an inquiry (hỏi hàng), audited."""
+    return create_record(
+        session=session,
+        create_model=InquiryCreate,
+        table=Inquiry,
+        data=data,
+        entity="inquiry",
+        references={"customer_id": Customer, "product_id": Product, "user_id": User},
+        acting_user_id=acting_user_id,
+    )
+
+
+def create_opportunity(
+    *,
+    session: Session,
+    data: OpportunityCreate | dict[str, Any],
+    acting_user_id: int | None = None,
+) -> Opportunity:
+    """Insert an opportunity in the lead stage with its first stage-history row, audited."""
+    opportunity_in = validate(OpportunityCreate, data)
+    if opportunity_in.stage not in OPEN_STAGES:
+        raise InvalidInput({"stage": "a new opportunity starts in an open stage"})
+    require_existing(
+        session=session,
+        checks={
+            "customer_id": (Customer, opportunity_in.customer_id),
+            "campaign_id": (Campaign, opportunity_in.campaign_id),
+            "owner_id": (User, opportunity_in.owner_id),
+        },
+    )
+    now = utcnow()
+    opportunity = Opportunity.model_validate(opportunity_in, update={"created_at": now})
+    session.add(opportunity)
+    session.flush()
+    session.add(
+        OpportunityStageHistory(
+            opportunity_id=opportunity.id,
+            from_stage=None,
+            to_stage=opportunity.stage,
+            changed_at=now,
+            changed_by_id=acting_user_id,
+        )
+    )
+    add_audit(
+        session=session,
+        user_id=acting_user_id,
+        entity="opportunity",
+        entity_id=opportunity.id,
+        action=AuditAction.create,
+        after=snapshot(opportunity),
+    )
+    session.commit()
+    session.refresh(opportunity)
+    return opportunity
+
+
+def move_opportunity_stage(
+    *,
+    session: Session,
+    opportunity_id: int,
+    change: StageChange | dict[str, Any],
+    acting_user_id: int | None = None,
+) -> Opportunity:
+    """Move an open opportunity to another stage, writing its history; lost needs a reason."""
+    change_in = validate(StageChange, change)
+    opportunity = session.get(Opportunity, opportunity_id)
+    if opportunity is None:
+        raise NotFound(f"Opportunity {opportunity_id} does not exist.")
+    if opportunity.stage not in OPEN_STAGES:
+        raise InvalidInput({"to_stage": f"the opportunity is already {opportunity.stage.value}"})
+    if change_in.to_stage == opportunity.stage:
+        raise InvalidInput({"to_stage": "the opportunity is already in this stage"})
+    changed_at = change_in.changed_at or utcnow()
+    if changed_at < opportunity.created_at:
+        raise InvalidInput({"changed_at": "must not be before the opportunity was created"})
+    before = snapshot(opportunity)
+    session.add(
+        OpportunityStageHistory(
+            opportunity_id=opportunity.id,
+            from_stage=opportunity.stage,
+            to_stage=change_in.to_stage,
+            changed_at=changed_at,
+            changed_by_id=acting_user_id,
+        )
+    )
+    opportunity.stage = change_in.to_stage
+    if change_in.to_stage not in OPEN_STAGES:
+        opportunity.closed_at = changed_at
+    if change_in.lost_reason:
+        opportunity.lost_reason = change_in.lost_reason.strip()
+    session.add(opportunity)
+    session.flush()
+    add_audit(
+        session=session,
+        user_id=acting_user_id,
+        entity="opportunity",
+        entity_id=opportunity.id,
+        action=AuditAction.update,
+        before=before,
+        after=snapshot(opportunity),
+    )
+    commit_or_conflict(session=session, message="The stage change could not be saved.")
+    session.refresh(opportunity)
+    return opportunity
