@@ -1,0 +1,72 @@
+"""Half-open reporting periods in the display time zone, and their comparisons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from app.errors import InvalidInput
+
+
+def _shift_year(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a non-leap year
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """Local calendar days [start, end): start counts, end does not."""
+
+    start: dt.date
+    end: dt.date
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidInput({"period": "the end date must be after the start date"})
+
+    @property
+    def days(self) -> int:
+        """Length in days."""
+        return (self.end - self.start).days
+
+    @property
+    def as_of_day(self) -> dt.date:
+        """The last day inside the period."""
+        return self.end - dt.timedelta(days=1)
+
+    def previous(self) -> Period:
+        """The period of exactly the same length that ends where this one starts."""
+        return Period(self.start - dt.timedelta(days=self.days), self.start)
+
+    def last_year(self) -> Period:
+        """The same period one calendar year earlier (both ends shifted)."""
+        return Period(_shift_year(self.start, -1), _shift_year(self.end, -1))
+
+    def utc_bounds(self, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """The UTC instants at which the period starts and ends."""
+        return to_utc(self.start, tz), to_utc(self.end, tz)
+
+    def label(self) -> str:
+        """'2026-01-01 – 2026-01-31' (inclusive last day, as people read it)."""
+        return f"{self.start.isoformat()} – {self.as_of_day.isoformat()}"
+
+
+def to_utc(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The UTC instant of local midnight at the start of ``day``."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+
+
+def month_period(day: dt.date) -> Period:
+    """The calendar month containing ``day``."""
+    start = day.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    return Period(start, end)
+
+
+def offset_minutes(tz: ZoneInfo, day: dt.date) -> int:
+    """The zone's UTC offset in minutes on a given day (for SQLite's local dates)."""
+    offset = dt.datetime.combine(day, dt.time(12), tzinfo=tz).utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0

@@ -1,0 +1,101 @@
+"""The KPI registry: one definition per catalogue id, with labels, formula and unit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import Direction, KpiContext, Unit
+from .period import Period
+
+FAMILIES = (
+    "results",
+    "internal",
+    "external",
+    "financial",
+    "customer",
+    "pipeline",
+    "complaints",
+    "satisfaction",
+    "database quality",
+    "continuity",
+    "campaigns",
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A KPI value with extra figures shown beside it (e.g. the p90 of a median)."""
+
+    value: Any
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+KpiFunction = Callable[[KpiContext, Period], Any]
+
+
+@dataclass(frozen=True)
+class KpiDefinition:
+    """A KPI of the catalogue: how it is named, explained and computed."""
+
+    id: str
+    label_en: str
+    label_vi: str
+    formula: str
+    unit: Unit
+    direction: Direction
+    family: str
+    compute: KpiFunction
+    additive: bool = False
+    note: str = ""
+
+    def label(self, language: str = "en") -> str:
+        """The label in the given language ('vi' or 'en')."""
+        return self.label_vi if language == "vi" else self.label_en
+
+
+REGISTRY: dict[str, KpiDefinition] = {}
+
+
+def kpi(
+    kpi_id: str,
+    *,
+    en: str,
+    vi: str,
+    formula: str,
+    unit: Unit,
+    family: str,
+    direction: Direction = "higher",
+    additive: bool = False,
+    note: str = "",
+) -> Callable[[KpiFunction], KpiFunction]:
+    """Register a KPI computation under its catalogue id."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown KPI family {family!r}")
+
+    def register(function: KpiFunction) -> KpiFunction:
+        if kpi_id in REGISTRY:
+            raise ValueError(f"KPI {kpi_id!r} registered twice")
+        REGISTRY[kpi_id] = KpiDefinition(
+            id=kpi_id,
+            label_en=en,
+            label_vi=vi,
+            formula=formula,
+            unit=unit,
+            direction=direction,
+            family=family,
+            compute=function,
+            additive=additive,
+            note=note,
+        )
+        return function
+
+    return register
+
+
+def all_kpis() -> dict[str, KpiDefinition]:
+    """Every registered KPI, importing the modules that define them."""
+    from . import finance, operations, results  # noqa: F401
+
+    return REGISTRY

@@ -1,0 +1,153 @@
+"""RFM: recency, frequency and monetary value per customer, quintile scores and segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func
+from sqlmodel import select
+
+from app.models import Order
+
+from .base import KpiContext
+from .period import Period
+
+# (segment, R range, F range) on the 1-5 scale; the first matching rule wins (kpis.md).
+SEGMENT_RULES: tuple[tuple[str, tuple[int, int], tuple[int, int]], ...] = (
+    ("champions", (4, 5), (4, 5)),
+    ("loyal", (3, 5), (3, 5)),
+    ("potential_loyalists", (4, 5), (2, 3)),
+    ("new", (5, 5), (1, 1)),
+    ("promising", (4, 4), (1, 1)),
+    ("need_attention", (3, 3), (3, 3)),
+    ("about_to_sleep", (3, 3), (1, 2)),
+    ("at_risk", (1, 2), (3, 4)),
+    ("cannot_lose", (1, 2), (5, 5)),
+    ("hibernating", (2, 2), (1, 2)),
+    ("lost", (1, 1), (1, 2)),
+)
+
+RFM_COLUMNS = [
+    "customer_id",
+    "last_order_day",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "weighted_score",
+    "segment",
+]
+
+
+def quantile_scores(values: pd.Series, bins: int, *, higher_is_better: bool = True) -> pd.Series:
+    """score = ceil(bins × rank / n), rank 1-based with ties at the lowest rank."""
+    n = len(values)
+    if n == 0:
+        return pd.Series([], dtype="int64")
+    ranked = (values if higher_is_better else -values).rank(method="min")
+    return ranked.map(lambda rank: max(1, math.ceil(bins * rank / n))).astype("int64")
+
+
+def segment_for(r_score: int, f_score: int, bins: int = 5) -> str | None:
+    """The named segment of an (R, F) pair; scores on other scales map onto 1-5 first."""
+    r5 = math.ceil(r_score * 5 / bins)
+    f5 = math.ceil(f_score * 5 / bins)
+    for name, (r_low, r_high), (f_low, f_high) in SEGMENT_RULES:
+        if r_low <= r5 <= r_high and f_low <= f5 <= f_high:
+            return name
+    return None
+
+
+def rfm_settings(ctx: KpiContext) -> tuple[dict[str, float], int, int | None]:
+    """(weights, bins, lookback days) from the settings, with catalogue defaults."""
+    weights = ctx.settings.get("rfm_weights") or {}
+    bins = int(ctx.settings.get("rfm_bins") or 5)
+    lookback = ctx.settings.get("rfm_lookback_days")
+    return (
+        {key: float(weights.get(key, 1.0)) for key in ("r", "f", "m")},
+        max(2, min(bins, 10)),
+        int(lookback) if lookback else None,
+    )
+
+
+def rfm_table(
+    ctx: KpiContext,
+    *,
+    as_of: dt.date,
+    weights: dict[str, float] | None = None,
+    bins: int | None = None,
+) -> pd.DataFrame:
+    """One row per customer with a counted order up to ``as_of`` (inclusive): R, F, M, scores."""
+    stored_weights, stored_bins, lookback = rfm_settings(ctx)
+    weights = {**stored_weights, **(weights or {})}
+    bins = bins or stored_bins
+    end = ctx.instant(as_of + dt.timedelta(days=1))
+    start = ctx.instant(as_of - dt.timedelta(days=lookback - 1)) if lookback else None
+    day = ctx.local_day(Order.ordered_at, Period(as_of, as_of + dt.timedelta(days=1)))
+    rows = ctx.session.exec(
+        select(
+            Order.customer_id,
+            func.max(day),
+            func.count(Order.id),
+            func.sum(Order.amount),
+        )
+        .where(*ctx.counted_orders(start, end))
+        .group_by(Order.customer_id)
+        .order_by(Order.customer_id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["customer_id", "last_order_day", "frequency", "monetary"])
+    if frame.empty:
+        return pd.DataFrame(columns=RFM_COLUMNS)
+    frame["last_order_day"] = pd.to_datetime(frame["last_order_day"]).dt.date
+    frame["recency_days"] = frame["last_order_day"].map(lambda day: (as_of - day).days)
+    frame["monetary"] = frame["monetary"].astype("float64")
+    frame["frequency"] = frame["frequency"].astype("int64")
+    frame["r_score"] = quantile_scores(frame["recency_days"], bins, higher_is_better=False)
+    frame["f_score"] = quantile_scores(frame["frequency"], bins)
+    frame["m_score"] = quantile_scores(frame["monetary"], bins)
+    frame["weighted_score"] = (
+        weights["r"] * frame["r_score"]
+        + weights["f"] * frame["f_score"]
+        + weights["m"] * frame["m_score"]
+    )
+    frame["segment"] = [
+        segment_for(r, f, bins) for r, f in zip(frame["r_score"], frame["f_score"], strict=True)
+    ]
+    return frame[RFM_COLUMNS]
+
+
+def rfm_segments(ctx: KpiContext, *, as_of: dt.date, **overrides: Any) -> pd.DataFrame:
+    """Segment table: customers, share of customers, monetary value and its share."""
+    table = rfm_table(ctx, as_of=as_of, **overrides)
+    columns = [
+        "segment",
+        "customers",
+        "customer_share",
+        "monetary",
+        "monetary_share",
+        "avg_recency_days",
+        "avg_frequency",
+    ]
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = (
+        table.groupby("segment", dropna=False)
+        .agg(
+            customers=("customer_id", "count"),
+            monetary=("monetary", "sum"),
+            avg_recency_days=("recency_days", "mean"),
+            avg_frequency=("frequency", "mean"),
+        )
+        .reset_index()
+    )
+    grouped["customer_share"] = grouped["customers"] / grouped["customers"].sum()
+    total_value = grouped["monetary"].sum()
+    grouped["monetary_share"] = grouped["monetary"] / total_value if total_value else None
+    order = {name: index for index, (name, _, _) in enumerate(SEGMENT_RULES)}
+    grouped["_order"] = grouped["segment"].map(lambda name: order.get(name, len(order)))
+    return grouped.sort_values("_order")[columns].reset_index(drop=True)

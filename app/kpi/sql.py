@@ -1,0 +1,88 @@
+"""Dialect-aware SQL expressions the KPIs need: local calendar days, months, durations.
+
+Timestamps are stored in UTC. SQLite has no time zones, so there the local day is the
+UTC timestamp shifted by the display zone's offset in the period (exact for zones
+without daylight saving, such as Asia/Ho_Chi_Minh); PostgreSQL converts exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Date, Float, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+
+class local_date(FunctionElement):  # noqa: N801 - reads like the SQL function it is
+    """The calendar date of a UTC timestamp in the display time zone."""
+
+    type = Date()
+    inherit_cache = True
+
+    def __init__(self, column: Any, tz_name: str, offset_minutes: int) -> None:
+        self.tz_name = tz_name
+        self.offset_minutes = offset_minutes
+        super().__init__(column)
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element: local_date, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(list(element.clauses)[0], **kw)
+    return f"date({column}, '{int(element.offset_minutes):+d} minutes')"
+
+
+@compiles(local_date, "postgresql")
+def _local_date_pg(element: local_date, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(list(element.clauses)[0], **kw)
+    tz = element.tz_name.replace("'", "")
+    return f"CAST(timezone('{tz}', {column}) AS DATE)"
+
+
+class local_month(FunctionElement):  # noqa: N801
+    """'YYYY-MM' of a UTC timestamp in the display time zone."""
+
+    type = String()
+    inherit_cache = True
+
+    def __init__(self, column: Any, tz_name: str, offset_minutes: int) -> None:
+        self.tz_name = tz_name
+        self.offset_minutes = offset_minutes
+        super().__init__(column)
+
+
+@compiles(local_month, "sqlite")
+def _local_month_sqlite(element: local_month, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(list(element.clauses)[0], **kw)
+    return f"strftime('%Y-%m', {column}, '{int(element.offset_minutes):+d} minutes')"
+
+
+@compiles(local_month, "postgresql")
+def _local_month_pg(element: local_month, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(list(element.clauses)[0], **kw)
+    tz = element.tz_name.replace("'", "")
+    return f"to_char(timezone('{tz}', {column}), 'YYYY-MM')"
+
+
+class hours_between(FunctionElement):  # noqa: N801
+    """Hours from the first timestamp to the second, as a float."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(hours_between, "sqlite")
+def _hours_sqlite(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+@compiles(hours_between, "postgresql")
+def _hours_pg(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+
+
+def days_between(start: ColumnElement[Any], end: ColumnElement[Any]) -> ColumnElement[float]:
+    """Days from the first timestamp to the second, as a float."""
+    return hours_between(start, end) / 24.0
