@@ -8,6 +8,7 @@ import getpass
 import sys
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 from sqlmodel import Session
 
@@ -97,6 +98,126 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kpi_filters(args: argparse.Namespace, session: Session):  # noqa: ANN202
+    from sqlmodel import select
+
+    from app.kpi.base import KpiFilters
+    from app.models import User
+
+    owner_id = None
+    if args.owner:
+        owner = args.owner.strip()
+        if owner.isdigit():
+            owner_id = int(owner)
+        else:
+            owner_id = session.exec(select(User.id).where(User.username == owner)).first()
+            if owner_id is None:
+                raise InvalidInput({"owner": f"no user named {owner!r}"})
+    return KpiFilters(
+        segment=args.segment,
+        region=args.region,
+        province=args.province,
+        owner_id=owner_id,
+        channel=args.channel,
+        kind=args.kind,
+    )
+
+
+def _format_cell(value: object, unit: str, column: str) -> str:
+    if value is None:
+        return "n/a"
+    if not isinstance(value, int | float | Decimal) or isinstance(value, bool):
+        return str(value)
+    if column == "change_pct" or unit == "percent":
+        return f"{float(value) * 100:,.1f}%"
+    if unit == "money":
+        return f"{float(value):,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{float(value):,.2f}"
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    """Print every KPI (or --only some) for a period, as a table, JSON or CSV."""
+    import csv
+    import json
+
+    from app.db import get_engine
+    from app.kpi.engine import compute, report_as_json
+    from app.kpi.period import Period, month_period
+    from app.settings import local_today
+
+    with Session(get_engine(args.database_url)) as session:
+        default = month_period(local_today(session=session))
+        period = Period(args.date_from or default.start, args.date_to or default.end)
+        only = (
+            [item.strip() for item in args.only.split(",") if item.strip()] if args.only else None
+        )
+        compare = {
+            "previous": "previous",
+            "last-year": "last_year",
+            "target": "target",
+            "none": None,
+        }[args.compare]
+        report = compute(session, only, period, _kpi_filters(args, session), compare)
+    payload = report_as_json(report)
+    if args.format == "json":
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    columns = ["id", "label", "unit", "value", "compare_value", "change", "change_pct", "target"]
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for row in payload["kpis"]:
+            writer.writerow(["" if row[c] is None else row[c] for c in columns])
+        return 0
+    print(
+        f"KPIs for {period.label()}"
+        + (f", compared with {report.compare_period.label()}" if report.compare_period else "")
+    )
+    rows = [[_format_cell(row[c], row["unit"], c) for c in columns] for row in payload["kpis"]]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    return 0
+
+
+def cmd_rfm(args: argparse.Namespace) -> int:
+    """Print the per-customer RFM table as of a date."""
+    from app.db import get_engine
+    from app.kpi.base import KpiContext
+    from app.kpi.rfm import rfm_table
+    from app.settings import local_today
+
+    with Session(get_engine(args.database_url)) as session:
+        ctx = KpiContext.create(session=session, filters=_kpi_filters(args, session))
+        table = rfm_table(ctx, as_of=args.as_of or local_today(session=session))
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(table.to_json(orient="records", date_format="iso", force_ascii=False))
+    else:
+        print(table.to_string(index=False) if not table.empty else "No customer has an order.")
+    return 0
+
+
+def _add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--segment", default=None, help="only customers of this segment")
+    parser.add_argument("--region", default=None, help="only customers of this region")
+    parser.add_argument("--province", default=None, help="only customers of this province")
+    parser.add_argument(
+        "--owner", default=None, help="only customers of this owner (username or id)"
+    )
+    parser.add_argument("--channel", default=None, help="only customers acquired via this channel")
+    parser.add_argument(
+        "--kind",
+        choices=["organisation", "person"],
+        default=None,
+        help="only organisations or only persons",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -150,6 +271,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from the first line of standard input",
     )
     user.set_defaults(handler=cmd_create_user)
+
+    kpis = commands.add_parser(
+        "kpis",
+        help="print the CRM evaluation KPIs for a period",
+        description="Period [--from, --to): --to is the first day NOT included. "
+        "Default: the current month.",
+    )
+    kpis.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date,
+        default=None,
+        help="first day of the period (YYYY-MM-DD)",
+    )
+    kpis.add_argument(
+        "--to",
+        dest="date_to",
+        type=_date,
+        default=None,
+        help="day after the last day of the period (YYYY-MM-DD)",
+    )
+    kpis.add_argument(
+        "--compare",
+        choices=["previous", "last-year", "target", "none"],
+        default="previous",
+        help="what to compare with (default: previous period of the same length)",
+    )
+    kpis.add_argument("--only", default=None, help="comma-separated KPI ids")
+    kpis.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    _add_filter_arguments(kpis)
+    kpis.set_defaults(handler=cmd_kpis)
+
+    rfm = commands.add_parser("rfm", help="print the per-customer RFM table")
+    rfm.add_argument(
+        "--as-of", type=_date, default=None, help="the day RFM is computed for (default: today)"
+    )
+    rfm.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    _add_filter_arguments(rfm)
+    rfm.set_defaults(handler=cmd_rfm)
     return parser
 
 
@@ -167,6 +327,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CRMError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error for the user.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

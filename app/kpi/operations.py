@@ -352,7 +352,10 @@ def open_pipeline_by_stage(ctx: KpiContext, period: Period) -> dict[str, tuple[i
             open_now.c.stage
         )
     ).all()
-    return {str(stage): (int(count), to_decimal(amount)) for stage, count, amount in rows}
+    return {
+        getattr(stage, "value", stage): (int(count), to_decimal(amount))
+        for stage, count, amount in rows
+    }
 
 
 @kpi(
