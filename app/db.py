@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from app import config
@@ -34,10 +34,7 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
 
 def create_raw_engine(url: str) -> Engine:
     """A new engine for the URL, with SQLite pragmas set, without touching the schema."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseUnavailable(f"The database URL {url!r} is not valid.") from exc
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
@@ -45,7 +42,24 @@ def create_raw_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUnavailable(
+            f"The database URL {parsed.render_as_string(hide_password=True)} names a database "
+            f"driver that is not installed or not supported: {exc}"
+        ) from exc
+
+
+def parse_url(url: str) -> URL:
+    """The parsed URL, or DatabaseUnavailable with a readable message."""
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(
+            "The database URL is not valid; expected e.g. sqlite:///data/crm.db or "
+            "postgresql+psycopg://user@host/db."
+        ) from exc
 
 
 def alembic_config(url: str):  # noqa: ANN201 - alembic.config.Config
@@ -75,7 +89,7 @@ def get_engine(url: str | None = None, *, prepare_schema: bool = True) -> Engine
         engine = _engines.get(url)
         if engine is not None:
             return engine
-        parsed = make_url(url)
+        parsed = parse_url(url)
         if parsed.get_backend_name() == "sqlite" and config.is_default_database(url):
             Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_raw_engine(url)
