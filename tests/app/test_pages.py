@@ -70,25 +70,25 @@ def test_frame_renders(database: str, use_database) -> None:
 
 
 @pytest.mark.parametrize("database", DATABASES)
-@pytest.mark.parametrize("page", PAGE_FILES, ids=lambda path: path.stem)
-def test_page_through_the_frame(page: Path, database: str, use_database) -> None:
+@pytest.mark.parametrize("page_file", PAGE_FILES, ids=lambda path: path.stem)
+def test_page_through_the_frame(page_file: Path, database: str, use_database) -> None:
     use_database(database)
     at = frame().run()
 
     # switch_page raises unless st.navigation registered this file.
-    at.switch_page(page.relative_to(ROOT).as_posix()).run()
+    at.switch_page(page_file.relative_to(ROOT).as_posix()).run()
 
     assert at.title
     assert not at.exception
 
 
 @pytest.mark.parametrize("database", DATABASES)
-@pytest.mark.parametrize("page", PAGE_FILES, ids=lambda path: path.stem)
-def test_page_alone(page: Path, database: str, use_database) -> None:
+@pytest.mark.parametrize("page_file", PAGE_FILES, ids=lambda path: path.stem)
+def test_page_alone(page_file: Path, database: str, use_database) -> None:
     use_database(database)
 
     # Legacy multipage mode: the page runs without the frame (style.md, convention 2).
-    at = AppTest.from_file(str(page), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(page_file), default_timeout=TIMEOUT).run()
 
     assert at.title
     assert not at.error
