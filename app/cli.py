@@ -80,12 +80,14 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user account; the password is asked for or read from stdin."""
     from app.db import get_engine
+    from app.services.access import Actor
     from app.services.users import create_user
 
     password = _read_password(args)
     with Session(get_engine(args.database_url)) as session:
         user = create_user(
             session=session,
+            actor=Actor.system(),
             data={
                 "username": args.username,
                 "display_name": args.display_name or args.username,

@@ -16,11 +16,12 @@ from app.models import (
     SurveyResponseCreate,
     User,
 )
+from app.services.access import Actor
 from app.services.common import create_record
 
 
 def create_interaction(
-    *, session: Session, data: InteractionCreate | dict[str, Any], acting_user_id: int | None = None
+    *, session: Session, data: InteractionCreate | dict[str, Any], actor: Actor
 ) -> Interaction:
     """Validate and insert an interaction, audited."""
     return create_record(
@@ -30,12 +31,12 @@ def create_interaction(
         data=data,
         entity="interaction",
         references={"customer_id": Customer, "user_id": User},
-        acting_user_id=acting_user_id,
+        actor=actor,
     )
 
 
 def create_complaint(
-    *, session: Session, data: ComplaintCreate | dict[str, Any], acting_user_id: int | None = None
+    *, session: Session, data: ComplaintCreate | dict[str, Any], actor: Actor
 ) -> Complaint:
     """Validate and insert a complaint ticket, audited."""
     return create_record(
@@ -45,7 +46,7 @@ def create_complaint(
         data=data,
         entity="complaint",
         references={"customer_id": Customer, "owner_id": User},
-        acting_user_id=acting_user_id,
+        actor=actor,
     )
 
 
@@ -53,7 +54,7 @@ def create_survey_response(
     *,
     session: Session,
     data: SurveyResponseCreate | dict[str, Any],
-    acting_user_id: int | None = None,
+    actor: Actor,
 ) -> SurveyResponse:
     """Validate and insert a survey answer (NPS 0-10, CSAT 1-5), audited."""
     return create_record(
@@ -63,5 +64,5 @@ def create_survey_response(
         data=data,
         entity="survey_response",
         references={"customer_id": Customer, "complaint_id": Complaint},
-        acting_user_id=acting_user_id,
+        actor=actor,
     )

@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from app.errors import Conflict, InvalidInput, from_validation_error
 from app.models import AuditAction, AuditLog, utcnow
+from app.services.access import Actor, Permission, require, require_customer
 
 InputModel = TypeVar("InputModel", bound=BaseModel)
 
@@ -110,12 +111,23 @@ def create_record(
     data: BaseModel | dict[str, Any],
     entity: str,
     references: dict[str, type[SQLModel]],
-    acting_user_id: int | None = None,
+    actor: Actor,
+    permission: Permission = Permission.write,
+    customer_field: str | None = "customer_id",
     extra: dict[str, Any] | None = None,
     conflict_message: str = "The record conflicts with existing data.",
 ) -> TableRow:
-    """Validate input, check its references, insert one row and its audit row, commit."""
+    """Check the actor's rights, validate input and references, insert the row and its
+    audit row in one transaction."""
+    require(actor, permission)
     record_in = validate(create_model, data)
+    if customer_field is not None and getattr(record_in, customer_field, None) is not None:
+        require_customer(
+            session=session,
+            actor=actor,
+            customer_id=getattr(record_in, customer_field),
+            write=True,
+        )
     require_existing(
         session=session,
         checks={field: (ref, getattr(record_in, field)) for field, ref in references.items()},
@@ -125,7 +137,7 @@ def create_record(
     session.flush()
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity=entity,
         entity_id=row.id,
         action=AuditAction.create,

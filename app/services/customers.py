@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.models import (
     AuditAction,
     Contact,
@@ -18,6 +18,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.services.access import Actor, Permission, require, require_customer
 from app.services.common import (
     add_audit,
     commit_or_conflict,
@@ -36,19 +37,24 @@ def next_customer_code(*, session: Session) -> str:
     return f"KH{candidate:06d}"
 
 
-def get_customer(*, session: Session, customer_id: int) -> Customer:
-    """The customer with this id, or NotFound."""
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"Customer {customer_id} does not exist.")
-    return customer
+def get_customer(*, session: Session, customer_id: int, actor: Actor) -> Customer:
+    """The customer with this id if the actor may see it, or NotFound."""
+    return require_customer(session=session, actor=actor, customer_id=customer_id)
 
 
 def create_customer(
-    *, session: Session, data: CustomerCreate | dict[str, Any], acting_user_id: int | None = None
+    *, session: Session, data: CustomerCreate | dict[str, Any], actor: Actor
 ) -> Customer:
-    """Validate and insert a customer (one transaction, audited)."""
+    """Validate and insert a customer (one transaction, audited).
+
+    Staff own the customers they create; only managers and admins assign other owners.
+    """
+    require(actor, Permission.write)
     customer_in = validate(CustomerCreate, data)
+    if actor.sees_own_customers_only:
+        if customer_in.owner_id not in (None, actor.user_id):
+            require(actor, Permission.assign_owner)
+        customer_in.owner_id = actor.user_id
     require_existing(
         session=session,
         checks={
@@ -64,7 +70,7 @@ def create_customer(
     session.flush()
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity="customer",
         entity_id=customer.id,
         action=AuditAction.create,
@@ -82,11 +88,13 @@ def update_customer(
     session: Session,
     customer_id: int,
     data: CustomerUpdate | dict[str, Any],
-    acting_user_id: int | None = None,
+    actor: Actor,
 ) -> Customer:
     """Apply the given fields to a customer (one transaction, audited)."""
     changes = validate(CustomerUpdate, data).model_dump(exclude_unset=True)
-    customer = get_customer(session=session, customer_id=customer_id)
+    customer = require_customer(session=session, actor=actor, customer_id=customer_id, write=True)
+    if "owner_id" in changes and changes["owner_id"] != customer.owner_id:
+        require(actor, Permission.assign_owner)
     require_existing(
         session=session,
         checks={
@@ -105,7 +113,7 @@ def update_customer(
     session.flush()
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity="customer",
         entity_id=customer.id,
         action=AuditAction.update,
@@ -118,17 +126,19 @@ def update_customer(
 
 
 def set_customer_archived(
-    *, session: Session, customer_id: int, archived: bool, acting_user_id: int | None = None
+    *, session: Session, customer_id: int, archived: bool, actor: Actor
 ) -> Customer:
-    """Archive (soft-delete) or restore a customer, audited."""
-    customer = get_customer(session=session, customer_id=customer_id)
+    """Archive (soft-delete) or restore a customer, audited; restoring is for managers."""
+    if not archived:
+        require(actor, Permission.restore)
+    customer = require_customer(session=session, actor=actor, customer_id=customer_id, write=True)
     before = snapshot(customer)
     customer.archived = archived
     customer.updated_at = utcnow()
     session.add(customer)
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity="customer",
         entity_id=customer.id,
         action=AuditAction.archive if archived else AuditAction.restore,
@@ -141,17 +151,18 @@ def set_customer_archived(
 
 
 def create_contact(
-    *, session: Session, data: ContactCreate | dict[str, Any], acting_user_id: int | None = None
+    *, session: Session, data: ContactCreate | dict[str, Any], actor: Actor
 ) -> Contact:
     """Validate and insert a contact person of a customer, audited."""
+    require(actor, Permission.write)
     contact_in = validate(ContactCreate, data)
-    require_existing(session=session, checks={"customer_id": (Customer, contact_in.customer_id)})
+    require_customer(session=session, actor=actor, customer_id=contact_in.customer_id, write=True)
     contact = Contact.model_validate(contact_in, update={"created_at": utcnow()})
     session.add(contact)
     session.flush()
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity="contact",
         entity_id=contact.id,
         action=AuditAction.create,

@@ -29,6 +29,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.services.access import Actor, Permission, require, require_customer
 from app.services.common import (
     add_audit,
     commit_or_conflict,
@@ -42,9 +43,10 @@ CENT = Decimal("0.01")
 
 
 def create_product(
-    *, session: Session, data: ProductCreate | dict[str, Any], acting_user_id: int | None = None
+    *, session: Session, data: ProductCreate | dict[str, Any], actor: Actor
 ) -> Product:
-    """Validate and insert a product, audited."""
+    """Validate and insert a product, audited (managers and admins)."""
+    require(actor, Permission.catalogue)
     product_in = validate(ProductCreate, data)
     if session.exec(select(Product.id).where(Product.code == product_in.code)).first():
         raise Conflict(f"A product with code {product_in.code} already exists.")
@@ -55,7 +57,9 @@ def create_product(
         data=product_in,
         entity="product",
         references={},
-        acting_user_id=acting_user_id,
+        actor=actor,
+        permission=Permission.catalogue,
+        customer_field=None,
         conflict_message=f"A product with code {product_in.code} already exists.",
     )
 
@@ -86,11 +90,11 @@ def next_order_code(*, session: Session) -> str:
     return f"DH{candidate:06d}"
 
 
-def create_order(
-    *, session: Session, data: OrderCreate | dict[str, Any], acting_user_id: int | None = None
-) -> Order:
+def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor: Actor) -> Order:
     """Validate and insert an order with its lines in one transaction, audited."""
+    require(actor, Permission.write)
     order_in = validate(OrderCreate, data)
+    require_customer(session=session, actor=actor, customer_id=order_in.customer_id, write=True)
     require_existing(
         session=session,
         checks={
@@ -122,7 +126,7 @@ def create_order(
     after["lines"] = [snapshot(line) for line in lines]
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity="order",
         entity_id=order.id,
         action=AuditAction.create,
@@ -134,7 +138,7 @@ def create_order(
 
 
 def create_inquiry(
-    *, session: Session, data: InquiryCreate | dict[str, Any], acting_user_id: int | None = None
+    *, session: Session, data: InquiryCreate | dict[str, Any], actor: Actor
 ) -> Inquiry:
     """Validate and insert an inquiry (hỏi hàng), audited."""
     return create_record(
@@ -144,7 +148,7 @@ def create_inquiry(
         data=data,
         entity="inquiry",
         references={"customer_id": Customer, "product_id": Product, "user_id": User},
-        acting_user_id=acting_user_id,
+        actor=actor,
     )
 
 
@@ -152,12 +156,16 @@ def create_opportunity(
     *,
     session: Session,
     data: OpportunityCreate | dict[str, Any],
-    acting_user_id: int | None = None,
+    actor: Actor,
 ) -> Opportunity:
-    """Insert an opportunity in the lead stage with its first stage-history row, audited."""
+    """Insert an opportunity in an open stage with its first stage-history row, audited."""
+    require(actor, Permission.write)
     opportunity_in = validate(OpportunityCreate, data)
     if opportunity_in.stage not in OPEN_STAGES:
         raise InvalidInput({"stage": "a new opportunity starts in an open stage"})
+    require_customer(
+        session=session, actor=actor, customer_id=opportunity_in.customer_id, write=True
+    )
     require_existing(
         session=session,
         checks={
@@ -176,12 +184,12 @@ def create_opportunity(
             from_stage=None,
             to_stage=opportunity.stage,
             changed_at=now,
-            changed_by_id=acting_user_id,
+            changed_by_id=actor.user_id,
         )
     )
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity="opportunity",
         entity_id=opportunity.id,
         action=AuditAction.create,
@@ -197,13 +205,15 @@ def move_opportunity_stage(
     session: Session,
     opportunity_id: int,
     change: StageChange | dict[str, Any],
-    acting_user_id: int | None = None,
+    actor: Actor,
 ) -> Opportunity:
     """Move an open opportunity to another stage, writing its history; lost needs a reason."""
+    require(actor, Permission.write)
     change_in = validate(StageChange, change)
     opportunity = session.get(Opportunity, opportunity_id)
     if opportunity is None:
         raise NotFound(f"Opportunity {opportunity_id} does not exist.")
+    require_customer(session=session, actor=actor, customer_id=opportunity.customer_id, write=True)
     if opportunity.stage not in OPEN_STAGES:
         raise InvalidInput({"to_stage": f"the opportunity is already {opportunity.stage.value}"})
     if change_in.to_stage == opportunity.stage:
@@ -218,7 +228,7 @@ def move_opportunity_stage(
             from_stage=opportunity.stage,
             to_stage=change_in.to_stage,
             changed_at=changed_at,
-            changed_by_id=acting_user_id,
+            changed_by_id=actor.user_id,
         )
     )
     opportunity.stage = change_in.to_stage
@@ -230,7 +240,7 @@ def move_opportunity_stage(
     session.flush()
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity="opportunity",
         entity_id=opportunity.id,
         action=AuditAction.update,

@@ -9,13 +9,13 @@ from sqlmodel import Session, select
 from app.auth import hash_password
 from app.errors import Conflict
 from app.models import AuditAction, User, UserCreate, utcnow
+from app.services.access import Actor, Permission, require
 from app.services.common import add_audit, commit_or_conflict, snapshot, validate
 
 
-def create_user(
-    *, session: Session, data: UserCreate | dict[str, Any], acting_user_id: int | None = None
-) -> User:
+def create_user(*, session: Session, data: UserCreate | dict[str, Any], actor: Actor) -> User:
     """Validate and insert a user with an argon2 password hash, audited without the hash."""
+    require(actor, Permission.users)
     user_in = validate(UserCreate, data)
     if session.exec(select(User.id).where(User.username == user_in.username)).first():
         raise Conflict(f"A user named {user_in.username} already exists.")
@@ -29,7 +29,7 @@ def create_user(
     after.pop("password_hash", None)
     add_audit(
         session=session,
-        user_id=acting_user_id,
+        user_id=actor.user_id,
         entity="user",
         entity_id=user.id,
         action=AuditAction.create,

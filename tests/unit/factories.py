@@ -10,10 +10,12 @@ from typing import Any
 from sqlmodel import Session
 
 from app.models import Customer, Product
+from app.services.access import Actor
 from app.services.customers import create_customer
 from app.services.sales import create_product
 
 _counter = itertools.count(1)
+SYSTEM = Actor.system()
 
 
 def customer_data(**overrides: Any) -> dict[str, Any]:
@@ -34,7 +36,7 @@ def customer_data(**overrides: Any) -> dict[str, Any]:
 
 def make_customer(session: Session, **overrides: Any) -> Customer:
     """Insert a valid customer through the service."""
-    return create_customer(session=session, data=customer_data(**overrides))
+    return create_customer(session=session, data=customer_data(**overrides), actor=SYSTEM)
 
 
 def make_product(session: Session, **overrides: Any) -> Product:
@@ -48,7 +50,7 @@ def make_product(session: Session, **overrides: Any) -> Product:
         "unit_cost": Decimal("80000"),
     }
     data.update(overrides)
-    return create_product(session=session, data=data)
+    return create_product(session=session, data=data, actor=SYSTEM)
 
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:

@@ -31,7 +31,7 @@ from app.services.customers import (
 )
 from app.services.sales import create_opportunity, create_order, move_opportunity_stage
 from app.services.users import create_user
-from tests.unit.factories import at, customer_data, make_customer, make_product
+from tests.unit.factories import SYSTEM, at, customer_data, make_customer, make_product
 
 
 def count(session: Session, table: type) -> int:
@@ -41,7 +41,9 @@ def count(session: Session, table: type) -> int:
 
 
 def test_create_customer_stores_it_and_audits(session: Session) -> None:
-    customer = create_customer(session=session, data=customer_data(code="KH000123", name="  An  "))
+    customer = create_customer(
+        session=session, actor=SYSTEM, data=customer_data(code="KH000123", name="  An  ")
+    )
     assert customer.id is not None
     assert session.get(Customer, customer.id).name == "An"  # surrounding spaces stripped
     audit = session.exec(select(AuditLog)).one()
@@ -51,9 +53,9 @@ def test_create_customer_stores_it_and_audits(session: Session) -> None:
 
 
 def test_duplicate_customer_code_is_a_clear_conflict_and_writes_nothing(session: Session) -> None:
-    create_customer(session=session, data=customer_data(code="KH000001"))
+    create_customer(session=session, actor=SYSTEM, data=customer_data(code="KH000001"))
     with pytest.raises(Conflict, match="KH000001 already exists"):
-        create_customer(session=session, data=customer_data(code="KH000001"))
+        create_customer(session=session, actor=SYSTEM, data=customer_data(code="KH000001"))
     assert count(session, Customer) == 1
     assert count(session, AuditLog) == 1
 
@@ -73,7 +75,7 @@ def test_invalid_customer_names_the_field_and_writes_nothing(
     session: Session, overrides: dict, field: str, message: str
 ) -> None:
     with pytest.raises(InvalidInput) as raised:
-        create_customer(session=session, data=customer_data(**overrides))
+        create_customer(session=session, actor=SYSTEM, data=customer_data(**overrides))
     assert field in raised.value.field_errors
     assert message in raised.value.field_errors[field]
     assert count(session, Customer) == 0
@@ -81,16 +83,20 @@ def test_invalid_customer_names_the_field_and_writes_nothing(
 
 def test_customer_reference_to_missing_owner_is_rejected(session: Session) -> None:
     with pytest.raises(InvalidInput) as raised:
-        create_customer(session=session, data=customer_data(owner_id=999))
+        create_customer(session=session, actor=SYSTEM, data=customer_data(owner_id=999))
     assert raised.value.field_errors == {"owner_id": "refers to a record that does not exist"}
     assert count(session, Customer) == 0
 
 
 def test_update_archive_restore_are_audited(session: Session) -> None:
     customer = make_customer(session, segment="SME")
-    update_customer(session=session, customer_id=customer.id, data={"segment": "Doanh nghiệp lớn"})
-    set_customer_archived(session=session, customer_id=customer.id, archived=True)
-    restored = set_customer_archived(session=session, customer_id=customer.id, archived=False)
+    update_customer(
+        session=session, actor=SYSTEM, customer_id=customer.id, data={"segment": "Doanh nghiệp lớn"}
+    )
+    set_customer_archived(session=session, actor=SYSTEM, customer_id=customer.id, archived=True)
+    restored = set_customer_archived(
+        session=session, actor=SYSTEM, customer_id=customer.id, archived=False
+    )
     assert restored.segment == "Doanh nghiệp lớn" and restored.archived is False
     actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
     assert actions == [
@@ -106,7 +112,7 @@ def test_update_archive_restore_are_audited(session: Session) -> None:
 
 def test_update_missing_customer_is_not_found(session: Session) -> None:
     with pytest.raises(NotFound):
-        update_customer(session=session, customer_id=42, data={"name": "X"})
+        update_customer(session=session, actor=SYSTEM, customer_id=42, data={"name": "X"})
 
 
 def test_next_customer_code_skips_taken_codes(session: Session) -> None:
@@ -120,6 +126,7 @@ def test_order_totals_come_from_lines(session: Session) -> None:
     product = make_product(session)
     order = create_order(
         session=session,
+        actor=SYSTEM,
         data={
             "customer_id": customer.id,
             "ordered_at": at(2026, 3, 1, 3),
@@ -169,7 +176,11 @@ def test_bad_order_line_writes_no_order_and_no_line(
     line.update(line_overrides)
     good_line = {"product_id": product.id, "quantity": 1, "unit_price": "1", "unit_cost": "1"}
     with pytest.raises(InvalidInput) as raised:
-        create_order(session=session, data={"customer_id": customer.id, "lines": [line, good_line]})
+        create_order(
+            session=session,
+            actor=SYSTEM,
+            data={"customer_id": customer.id, "lines": [line, good_line]},
+        )
     assert field in raised.value.field_errors
     assert count(session, Order) == 0
     assert count(session, OrderLine) == 0
@@ -178,7 +189,7 @@ def test_bad_order_line_writes_no_order_and_no_line(
 def test_order_without_lines_is_rejected(session: Session) -> None:
     customer = make_customer(session)
     with pytest.raises(InvalidInput) as raised:
-        create_order(session=session, data={"customer_id": customer.id, "lines": []})
+        create_order(session=session, actor=SYSTEM, data={"customer_id": customer.id, "lines": []})
     assert "lines" in raised.value.field_errors
 
 
@@ -197,7 +208,9 @@ def test_out_of_range_survey_scores_are_rejected(
 ) -> None:
     customer = make_customer(session)
     with pytest.raises(InvalidInput) as raised:
-        create_survey_response(session=session, data={"customer_id": customer.id, **answer})
+        create_survey_response(
+            session=session, actor=SYSTEM, data={"customer_id": customer.id, **answer}
+        )
     assert field in raised.value.field_errors
     assert count(session, SurveyResponse) == 0
 
@@ -216,13 +229,17 @@ def test_database_check_constraint_backs_up_validation(session: Session) -> None
 
 def test_valid_survey_interaction_complaint_contact(session: Session) -> None:
     customer = make_customer(session)
-    create_survey_response(session=session, data={"customer_id": customer.id, "nps": 10, "csat": 5})
+    create_survey_response(
+        session=session, actor=SYSTEM, data={"customer_id": customer.id, "nps": 10, "csat": 5}
+    )
     create_interaction(
         session=session,
+        actor=SYSTEM,
         data={"customer_id": customer.id, "kind": "call", "subject": "Gọi chăm sóc"},
     )
     complaint = create_complaint(
         session=session,
+        actor=SYSTEM,
         data={
             "customer_id": customer.id,
             "category": "Giao hàng chậm",
@@ -231,7 +248,9 @@ def test_valid_survey_interaction_complaint_contact(session: Session) -> None:
             "first_response_at": at(2026, 2, 1, 5),
         },
     )
-    create_contact(session=session, data={"customer_id": customer.id, "name": "Chị Lan"})
+    create_contact(
+        session=session, actor=SYSTEM, data={"customer_id": customer.id, "name": "Chị Lan"}
+    )
     assert complaint.first_response_at == at(2026, 2, 1, 5)
     assert count(session, AuditLog) == 5  # customer + four records
 
@@ -241,6 +260,7 @@ def test_complaint_response_before_opening_is_rejected(session: Session) -> None
     with pytest.raises(InvalidInput) as raised:
         create_complaint(
             session=session,
+            actor=SYSTEM,
             data={
                 "customer_id": customer.id,
                 "category": "Bảo hành",
@@ -255,20 +275,26 @@ def test_opportunity_stage_moves_write_history_and_lost_needs_reason(session: Se
     customer = make_customer(session)
     opportunity = create_opportunity(
         session=session,
+        actor=SYSTEM,
         data={"customer_id": customer.id, "title": "Gói thiết bị", "amount": "50000000"},
     )
     move_opportunity_stage(
-        session=session, opportunity_id=opportunity.id, change={"to_stage": "qualified"}
+        session=session,
+        actor=SYSTEM,
+        opportunity_id=opportunity.id,
+        change={"to_stage": "qualified"},
     )
     with pytest.raises(InvalidInput) as raised:
         move_opportunity_stage(
             session=session,
+            actor=SYSTEM,
             opportunity_id=opportunity.id,
             change={"to_stage": "lost", "lost_reason": "  "},
         )
     assert "lost reason is required" in raised.value.field_errors["input"]
     lost = move_opportunity_stage(
         session=session,
+        actor=SYSTEM,
         opportunity_id=opportunity.id,
         change={"to_stage": "lost", "lost_reason": "Giá cao"},
     )
@@ -285,7 +311,7 @@ def test_opportunity_stage_moves_write_history_and_lost_needs_reason(session: Se
     ]
     with pytest.raises(InvalidInput):
         move_opportunity_stage(
-            session=session, opportunity_id=opportunity.id, change={"to_stage": "won"}
+            session=session, actor=SYSTEM, opportunity_id=opportunity.id, change={"to_stage": "won"}
         )
     assert session.get(Opportunity, opportunity.id).stage == Stage.lost
 
@@ -293,6 +319,7 @@ def test_opportunity_stage_moves_write_history_and_lost_needs_reason(session: Se
 def test_create_user_hashes_password(session: Session) -> None:
     user = create_user(
         session=session,
+        actor=SYSTEM,
         data={
             "username": "lan.nguyen",
             "display_name": "Lan",
@@ -308,5 +335,6 @@ def test_create_user_hashes_password(session: Session) -> None:
     with pytest.raises(Conflict):
         create_user(
             session=session,
+            actor=SYSTEM,
             data={"username": "lan.nguyen", "display_name": "L2", "password": "another-pass"},
         )
