@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app.errors import DatabaseUnavailable
+from app.services.access import Actor, Permission
 from components.data import database_url, engine
 
 
-def page_setup(title: str) -> None:
+def page_setup(title: str, *, permission: Permission = Permission.read) -> Actor:
     """Run at the top of every page: access check (a no-op for now), then open the database.
 
     The sign-in and role check of the sign-in issue goes here, not in the frame: with a
@@ -17,7 +18,10 @@ def page_setup(title: str) -> None:
     name for messages (and for the role check later). When the database cannot be
     opened or migrated, the page shows what to fix and stops instead of raising.
     """
-    # Sign-in and role check: placeholder until the sign-in issue lands.
+    # Sign-in and role check: placeholder until the sign-in issue lands; it must return
+    # the signed-in user and stop the page with a "not allowed" message when the role
+    # lacks ``permission``.
+    actor = Actor.system()
     try:
         engine(database_url())
     except DatabaseUnavailable as exc:
@@ -32,3 +36,4 @@ def page_setup(title: str) -> None:
             icon=":material/database_off:",
         )
         st.stop()
+    return actor

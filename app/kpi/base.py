@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, true
+from sqlalchemy import and_, or_, true
 from sqlalchemy.sql.expression import ColumnElement, Select
 from sqlmodel import Session, select
 
@@ -33,6 +33,8 @@ class KpiFilters:
     owner_id: int | None = None
     channel: str | None = None
     kind: str | None = None
+    # Set for staff users: only customers they own or that are unassigned.
+    visible_to_owner_id: int | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """SQL conditions on the customer table."""
@@ -44,7 +46,12 @@ class KpiFilters:
             (Customer.channel, self.channel),
             (Customer.kind, self.kind),
         ]
-        return [column == value for column, value in pairs if value not in (None, "")]
+        conditions = [column == value for column, value in pairs if value not in (None, "")]
+        if self.visible_to_owner_id is not None:
+            conditions.append(
+                or_(Customer.owner_id == self.visible_to_owner_id, Customer.owner_id.is_(None))
+            )
+        return conditions
 
     def is_empty(self) -> bool:
         """True when no filter is set."""

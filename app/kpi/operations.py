@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, or_, union
+from sqlalchemy import String, and_, case, distinct, exists, func, literal, or_, union
 from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import select
 
@@ -638,7 +638,8 @@ def important_field_columns(ctx: KpiContext) -> dict[str, list[str]]:
 
 def _filled(column_name: str) -> ColumnElement[bool]:
     column = getattr(Customer, column_name)
-    if column.type.python_type is str:
+    # AutoString reports python_type object, so test the SQL type, not the Python one.
+    if isinstance(column.type, String):
         return and_(column.is_not(None), func.trim(column) != "")
     return column.is_not(None)
 
