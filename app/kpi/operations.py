@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import String, and_, case, distinct, exists, func, literal, or_, union
 from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import select
+from sqlmodel.sql.sqltypes import AutoString
 
 from app.models import (
     OPEN_STAGES,
@@ -639,7 +640,7 @@ def important_field_columns(ctx: KpiContext) -> dict[str, list[str]]:
 def _filled(column_name: str) -> ColumnElement[bool]:
     column = getattr(Customer, column_name)
     # AutoString reports python_type object, so test the SQL type, not the Python one.
-    if isinstance(column.type, String):
+    if isinstance(column.type, String | AutoString):
         return and_(column.is_not(None), func.trim(column) != "")
     return column.is_not(None)
 
