@@ -543,15 +543,13 @@ def complaint_rate(ctx: KpiContext, period: Period) -> float | None:
     unit="hours",
     family="complaints",
     direction="lower",
-    note="Only responses given before the end of the period count.",
 )
 def first_response_hours(ctx: KpiContext, period: Period) -> Measured:
-    _, end = ctx.bounds(period)
     values = _durations(
         ctx,
         hours_between(Complaint.opened_at, Complaint.first_response_at),
         *_opened_in(ctx, period),
-        Complaint.first_response_at < end,
+        Complaint.first_response_at.is_not(None),
     )
     median, p90 = median_and_p90(values)
     return Measured(median, {"p90": p90, "n": len(values)})
@@ -837,6 +835,7 @@ def untouched_customer_rate(ctx: KpiContext, period: Period) -> float | None:
     "and ≥ 90% of active customers have an RFM segment; 4 ≥ 50% of active customers "
     "received a customer-specific policy or offer in the last 180 days",
     unit="level",
+    note="0 when not even level 1 holds (no counted order recorded yet).",
     family="continuity",
 )
 def crm_maturity_level(ctx: KpiContext, period: Period) -> Measured:

@@ -9,11 +9,17 @@ from zoneinfo import ZoneInfo
 from app.errors import InvalidInput
 
 
-def _shift_year(day: dt.date, years: int) -> dt.date:
+def _shift_year(day: dt.date, years: int, *, is_end: bool = False) -> dt.date:
     try:
         return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a non-leap year
-        return day.replace(year=day.year + years, day=28)
+    except ValueError:
+        # 29 February in a non-leap year: a start becomes 28 February and an end 1 March,
+        # so [1 Feb, 29 Feb) maps to the whole of February and no period becomes empty.
+        return (
+            day.replace(year=day.year + years, month=3, day=1)
+            if is_end
+            else day.replace(year=day.year + years, day=28)
+        )
 
 
 @dataclass(frozen=True, order=True)
@@ -43,7 +49,7 @@ class Period:
 
     def last_year(self) -> Period:
         """The same period one calendar year earlier (both ends shifted)."""
-        return Period(_shift_year(self.start, -1), _shift_year(self.end, -1))
+        return Period(_shift_year(self.start, -1), _shift_year(self.end, -1, is_end=True))
 
     def utc_bounds(self, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
         """The UTC instants at which the period starts and ends."""

@@ -74,7 +74,9 @@ class hours_between(FunctionElement):  # noqa: N801
 @compiles(hours_between, "sqlite")
 def _hours_sqlite(element: hours_between, compiler: Any, **kw: Any) -> str:
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 24.0)"
+    # julianday() is a float of days: 5 h comes back as 5.0000000037 h. Rounding to the
+    # millisecond keeps "resolved exactly at the SLA limit" inside it, as on PostgreSQL.
+    return f"(round((julianday({end}) - julianday({start})) * 86400.0, 3) / 3600.0)"
 
 
 @compiles(hours_between, "postgresql")

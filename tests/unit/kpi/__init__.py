@@ -1,0 +1,1 @@
+"""KPI tests pinned to values computed by hand from docs/kpis.md."""
