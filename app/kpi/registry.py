@@ -57,6 +57,67 @@ class KpiDefinition:
 
 REGISTRY: dict[str, KpiDefinition] = {}
 
+# The order of the KPI catalogue (kpis.md): listings, the CLI and JSON follow it, so the
+# output does not depend on which module happened to be imported first.
+CATALOGUE_ORDER: tuple[str, ...] = (
+    "customers_total",
+    "active_customers",
+    "new_customers",
+    "new_customer_rate",
+    "retention_rate",
+    "churn_rate",
+    "lapsed_customers",
+    "loyal_customer_rate",
+    "repeat_purchase_rate",
+    "referral_rate",
+    "complaint_resolution_rate",
+    "complaint_recovery_rate",
+    "csat_avg",
+    "csat_share",
+    "nps",
+    "revenue",
+    "goal_completion_rate",
+    "time_to_decision_days",
+    "shared_customer_rate",
+    "acquisition_rate",
+    "returning_revenue_share",
+    "interactions_logged",
+    "interest_to_purchase_rate",
+    "custom_request_rate",
+    "dissatisfaction_rate",
+    "unmet_inquiry_rate",
+    "orders_count",
+    "avg_order_value",
+    "revenue_per_customer",
+    "profit",
+    "gross_margin",
+    "marketing_cost",
+    "marketing_roi",
+    "cac",
+    "roe",
+    "customer_lifetime_value",
+    "old_customers",
+    "referred_new_customers",
+    "cross_sell_rate",
+    "pipeline_value",
+    "weighted_pipeline",
+    "win_rate",
+    "lead_conversion_rate",
+    "sales_cycle_days",
+    "complaints_opened",
+    "complaint_rate",
+    "first_response_hours",
+    "resolution_hours",
+    "sla_compliance_rate",
+    "open_past_sla",
+    "data_completeness",
+    "feedback_coverage",
+    "record_freshness",
+    "duplicate_rate",
+    "untouched_customer_rate",
+    "crm_maturity_level",
+)
+
 
 def kpi(
     kpi_id: str,
@@ -98,4 +159,5 @@ def all_kpis() -> dict[str, KpiDefinition]:
     """Every registered KPI, importing the modules that define them."""
     from . import finance, operations, results  # noqa: F401
 
-    return REGISTRY
+    rank = {kpi_id: index for index, kpi_id in enumerate(CATALOGUE_ORDER)}
+    return dict(sorted(REGISTRY.items(), key=lambda item: rank.get(item[0], len(rank))))

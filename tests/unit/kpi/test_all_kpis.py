@@ -154,3 +154,10 @@ def test_sqlite_and_postgresql_agree(sqlite_url: str, pg_url: str) -> None:
     assert differing == []
     # The fixture is not trivial: most KPIs have a value.
     assert sum(result.value not in (None, 0) for result in pg.values()) >= 45
+
+
+def test_registry_follows_the_catalogue_order() -> None:
+    """Listings follow kpis.md whatever module was imported first."""
+    from app.kpi.registry import CATALOGUE_ORDER, all_kpis
+
+    assert tuple(all_kpis()) == CATALOGUE_ORDER
