@@ -316,8 +316,7 @@ def series(ctx: KpiContext, *, kpi_id: str, period: Period, grain: Grain = "mont
 def _levels_subquery(
     ctx: KpiContext, *, as_of_end: dt.date, population_end: dt.date, name: str = "levels"
 ):  # noqa: ANN202
-    """Subquery (customer_id, level): level at local midnight ``as_of_end`` of the scoped
-    customers created before ``population_end``."""
+    """Subquery (customer_id, level) at as_of_end of customers created before population_end."""
     end = ctx.instant(as_of_end)
     day = ctx.local_day(Order.ordered_at, Period(as_of_end - dt.timedelta(days=1), as_of_end))
     days = (
@@ -382,8 +381,9 @@ def loyalty_ladder(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
 
 
 def loyalty_migration(ctx: KpiContext, *, period: Period, previous: Period) -> pd.DataFrame:
-    """Matrix of customer counts: index = level at the end of ``previous``, columns = level
-    at the end of ``period``; customers created later count as prospects before."""
+    """Customer counts by level at the end of previous (index) and of period (columns)."""
+    # Customers created after the end of ``previous`` count as prospects there, so the
+    # matrix total equals the ladder total at the end of ``period``.
     current = _levels_subquery(ctx, as_of_end=period.end, population_end=period.end)
     before = _levels_subquery(
         ctx, as_of_end=previous.end, population_end=period.end, name="levels_before"
@@ -404,8 +404,7 @@ def loyalty_migration(ctx: KpiContext, *, period: Period, previous: Period) -> p
 
 # ---------------------------------------------------------------- cohorts
 def cohort_retention(ctx: KpiContext, *, period: Period, months: int = 12) -> pd.DataFrame:
-    """[cohort, size, month_offset, active, rate]: customers acquired in each month of the
-    period and the share with a counted order k months later, observed until the period end."""
+    """[cohort, size, month_offset, active, rate] by acquisition month, observed until the end."""
     if months < 0:
         raise InvalidInput({"months": "must not be negative"})
     start, end = ctx.bounds(period)
@@ -454,8 +453,7 @@ def _closed_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
 
 
 def pipeline_by_stage(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
-    """[stage, opportunities, amount, probability, weighted]: open at the end (stage from the
-    history), plus won and lost closed in the period."""
+    """[stage, opportunities, amount, probability, weighted]: open at the end, closed in P."""
     _, end = ctx.bounds(period)
     open_now = stage_at(ctx, end)
     found: dict[str, tuple[int, Decimal]] = {}
@@ -484,8 +482,9 @@ def pipeline_by_stage(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
 
 
 def stage_funnel(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
-    """[stage, reached, lost_here, conversion_to_next]: opportunities created in the period by
-    the furthest stage their history reached before the end; lost ones count at that stage."""
+    """[stage, reached, lost_here, conversion_to_next] for opportunities created in P."""
+    # The furthest stage the history reached before the end counts; a lost deal is lost
+    # at that stage, so it never vanishes from the funnel.
     start, end = ctx.bounds(period)
     history = OpportunityStageHistory
     rank = case(
@@ -547,9 +546,9 @@ def stage_funnel(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
 
 
 def forecast_by_close_month(ctx: KpiContext, *, period: Period, months: int = 6) -> pd.DataFrame:
-    """[month, open_amount, weighted_amount, opportunities]: opportunities open at the end by
-    expected close month, from the month of the period end for ``months`` months; rows
-    'overdue', 'later' and 'no date' follow when they hold any opportunity."""
+    """[month, open_amount, weighted_amount, opportunities] by expected close month."""
+    # Months from the one containing the period end; "overdue", "later" and "no date"
+    # rows follow when they hold an opportunity, so the rows sum to the pipeline value.
     if months < 1:
         raise InvalidInput({"months": "must be at least 1"})
     _, end = ctx.bounds(period)
@@ -592,8 +591,7 @@ def forecast_by_close_month(ctx: KpiContext, *, period: Period, months: int = 6)
 
 
 def time_in_stage(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
-    """[stage, median_days, p90_days, n]: stays in an open stage that ended in the period,
-    from consecutive history rows; stays still open at the end are left out."""
+    """[stage, median_days, p90_days, n] of open-stage stays that ended in the period."""
     start, end = ctx.bounds(period)
     history = OpportunityStageHistory
     stays = (
@@ -636,8 +634,7 @@ def time_in_stage(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
 
 
 def sales_cycle(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
-    """[median_days, p90_days, n]: days from creation to closing of opportunities won in the
-    period (one row; empty when none was won)."""
+    """[median_days, p90_days, n]: days from creation to closing of deals won in P."""
     values = [
         float(value)
         for value in ctx.session.exec(
@@ -654,8 +651,7 @@ def sales_cycle(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
 
 
 def lost_reasons(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
-    """[reason, opportunities, amount, share]: opportunities lost in the period by reason,
-    share of the lost opportunities, most frequent first."""
+    """[reason, opportunities, amount, share] of opportunities lost in P, most frequent first."""
     reason = func.coalesce(
         func.nullif(func.trim(Opportunity.lost_reason), ""), literal(UNSPECIFIED_REASON)
     )
@@ -676,8 +672,8 @@ def lost_reasons(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
 
 
 def owner_performance(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
-    """[owner_id, owner_name, open_amount, won, lost, win_rate, won_amount, revenue]: per
-    opportunity owner; revenue is counted orders in the period by the user who took them."""
+    """[owner_id, owner_name, open_amount, won, lost, win_rate, won_amount, revenue]."""
+    # Revenue is credited to the user who took the order (Order.user_id).
     start, end = ctx.bounds(period)
     open_now = stage_at(ctx, end)
     figures: dict[int | None, dict[str, Any]] = {}
@@ -747,8 +743,7 @@ def _allocated(cost: Decimal, first_day: dt.date, last_day: dt.date, period: Per
 
 
 def campaign_results(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
-    """One row per campaign overlapping the period (columns in CAMPAIGN_COLUMNS): members
-    contacted in the period, attributed counted orders, ROI on the allocated cost, CAC."""
+    """One row per campaign overlapping the period, columns CAMPAIGN_COLUMNS."""
     start, end = ctx.bounds(period)
     campaigns = ctx.session.exec(
         select(
@@ -1345,8 +1340,7 @@ DRILLDOWN_KPIS: frozenset[str] = frozenset(_DRILLDOWNS)
 
 
 def drilldown(ctx: KpiContext, *, kpi_id: str, period: Period, limit: int = 1000) -> pd.DataFrame:
-    """The rows behind a KPI (customers, orders, complaints or opportunities), at most
-    ``limit``; customer code and name columns wherever a customer is involved."""
+    """The rows behind a KPI (at most ``limit``), with customer code and name columns."""
     if kpi_id not in _DRILLDOWNS:
         raise InvalidInput({"kpi": f"no drill-down for {kpi_id!r}"})
     _check_limit(limit)

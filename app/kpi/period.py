@@ -76,3 +76,31 @@ def offset_minutes(tz: ZoneInfo, day: dt.date) -> int:
     """The zone's UTC offset in minutes on a given day (for SQLite's local dates)."""
     offset = dt.datetime.combine(day, dt.time(12), tzinfo=tz).utcoffset()
     return int(offset.total_seconds() // 60) if offset else 0
+
+
+PRESETS: tuple[str, ...] = (
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "this_year",
+    "last_12_months",
+    "custom",
+)
+
+
+def preset_period(preset: str, today: dt.date) -> Period:
+    """The period of a named preset around ``today`` (the period includes today)."""
+    if preset == "last_month":
+        return month_period(today.replace(day=1) - dt.timedelta(days=1))
+    if preset == "this_quarter":
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        start = today.replace(month=first_month, day=1)
+        end_month = first_month + 3
+        end = dt.date(start.year + (end_month > 12), (end_month - 1) % 12 + 1, 1)
+        return Period(start, end)
+    if preset == "this_year":
+        return Period(dt.date(today.year, 1, 1), dt.date(today.year + 1, 1, 1))
+    if preset == "last_12_months":
+        end = month_period(today).end
+        return Period(_shift_year(end, -1, is_end=True), end)
+    return month_period(today)

@@ -1,0 +1,31 @@
+"""The user's language for this session, and ``t()`` to translate with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, translate
+
+LANGUAGE_KEY = "crm_language"
+
+
+def current_language() -> str:
+    """The session's language: the URL's ``lang``, the session's choice, else Vietnamese."""
+    from_url = st.query_params.get("lang")
+    if from_url in LANGUAGES:
+        return from_url
+    return normalise_language(st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE))
+
+
+def set_language(language: str) -> None:
+    """Remember the language in the session and the URL (so links keep it)."""
+    language = normalise_language(language)
+    st.session_state[LANGUAGE_KEY] = language
+    st.query_params["lang"] = language
+
+
+def t(key: str, /, **params: Any) -> str:
+    """Translate ``key`` into the session's language."""
+    return translate(key, current_language(), **params)
