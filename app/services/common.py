@@ -146,3 +146,143 @@ def create_record(
     commit_or_conflict(session=session, message=conflict_message)
     session.refresh(row)
     return row
+
+
+# --------------------------------------------------------------------------- idempotency, updates
+IDEMPOTENCY_FIELD = "_idempotency_key"
+
+
+def find_by_idempotency_key(
+    *, session: Session, table: type[TableRow], entity: str, key: str | None
+) -> TableRow | None:
+    """The row an earlier create with this key produced, or None (also when key is None).
+
+    The key is kept in the create audit row's ``after["_idempotency_key"]``; a double
+    click or a browser retry sends the same key and gets the first record back.
+    """
+    if not key:
+        return None
+    from sqlmodel import select
+
+    from app.models import AuditLog
+
+    entity_id = session.exec(
+        select(AuditLog.entity_id)
+        .where(
+            AuditLog.entity == entity,
+            AuditLog.action == AuditAction.create,
+            AuditLog.after[IDEMPOTENCY_FIELD].as_string() == key,
+        )
+        .order_by(AuditLog.id)
+        .limit(1)
+    ).first()
+    return session.get(table, entity_id) if entity_id is not None else None
+
+
+def audit_create(
+    *,
+    session: Session,
+    actor: Actor,
+    entity: str,
+    row: SQLModel,
+    idempotency_key: str | None = None,
+    extra_after: dict[str, Any] | None = None,
+) -> None:
+    """Stage the create audit row of ``row`` (flushed), remembering the idempotency key."""
+    after = snapshot(row) or {}
+    after.update(extra_after or {})
+    if idempotency_key:
+        after[IDEMPOTENCY_FIELD] = idempotency_key
+    add_audit(
+        session=session,
+        user_id=actor.user_id,
+        entity=entity,
+        entity_id=row.id,
+        action=AuditAction.create,
+        after=after,
+    )
+
+
+def create_record_once(
+    *,
+    session: Session,
+    create_model: type[BaseModel],
+    table: type[TableRow],
+    data: BaseModel | dict[str, Any],
+    entity: str,
+    references: dict[str, type[SQLModel]],
+    actor: Actor,
+    idempotency_key: str | None = None,
+    permission: Permission = Permission.write,
+    customer_field: str | None = "customer_id",
+    extra: dict[str, Any] | None = None,
+    conflict_message: str = "The record conflicts with existing data.",
+) -> TableRow:
+    """``create_record`` with an idempotency key: a repeated key returns the first row."""
+    require(actor, permission)
+    existing = find_by_idempotency_key(
+        session=session, table=table, entity=entity, key=idempotency_key
+    )
+    if existing is not None:
+        return existing
+    record_in = validate(create_model, data)
+    if customer_field is not None and getattr(record_in, customer_field, None) is not None:
+        require_customer(
+            session=session,
+            actor=actor,
+            customer_id=getattr(record_in, customer_field),
+            write=True,
+        )
+    require_existing(
+        session=session,
+        checks={field: (ref, getattr(record_in, field)) for field, ref in references.items()},
+    )
+    row = table.model_validate(record_in, update=extra or {})
+    session.add(row)
+    session.flush()
+    audit_create(
+        session=session, actor=actor, entity=entity, row=row, idempotency_key=idempotency_key
+    )
+    commit_or_conflict(session=session, message=conflict_message)
+    session.refresh(row)
+    return row
+
+
+def get_or_not_found(*, session: Session, table: type[TableRow], key: int, label: str) -> TableRow:
+    """The row with this primary key, or NotFound naming it."""
+    from app.errors import NotFound
+
+    row = session.get(table, key)
+    if row is None:
+        raise NotFound(f"{label} {key} does not exist.")
+    return row
+
+
+def apply_update(
+    *,
+    session: Session,
+    actor: Actor,
+    row: TableRow,
+    changes: dict[str, Any],
+    entity: str,
+    action: AuditAction = AuditAction.update,
+    conflict_message: str = "The change could not be saved.",
+) -> TableRow:
+    """Apply ``changes`` to ``row`` and write the audit row with before/after, committed."""
+    before = snapshot(row)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    session.add(row)
+    session.flush()
+    add_audit(
+        session=session,
+        user_id=actor.user_id,
+        entity=entity,
+        entity_id=row.id,
+        action=action,
+        before=before,
+        after=snapshot(row),
+    )
+    commit_or_conflict(session=session, message=conflict_message)
+    session.refresh(row)
+    return row

@@ -16,15 +16,20 @@ from app.models import (
     Customer,
     Inquiry,
     InquiryCreate,
+    InquiryUpdate,
     Opportunity,
     OpportunityCreate,
     OpportunityStageHistory,
+    OpportunityUpdate,
     Order,
     OrderCreate,
     OrderLine,
     OrderLineCreate,
+    OrderStatus,
+    OrderUpdate,
     Product,
     ProductCreate,
+    ProductUpdate,
     StageChange,
     User,
     utcnow,
@@ -32,8 +37,12 @@ from app.models import (
 from app.services.access import Actor, Permission, require, require_customer
 from app.services.common import (
     add_audit,
+    apply_update,
+    audit_create,
     commit_or_conflict,
-    create_record,
+    create_record_once,
+    find_by_idempotency_key,
+    get_or_not_found,
     require_existing,
     snapshot,
     validate,
@@ -43,14 +52,23 @@ CENT = Decimal("0.01")
 
 
 def create_product(
-    *, session: Session, data: ProductCreate | dict[str, Any], actor: Actor
+    *,
+    session: Session,
+    data: ProductCreate | dict[str, Any],
+    actor: Actor,
+    idempotency_key: str | None = None,
 ) -> Product:
     """Validate and insert a product, audited (managers and admins)."""
     require(actor, Permission.catalogue)
+    existing = find_by_idempotency_key(
+        session=session, table=Product, entity="product", key=idempotency_key
+    )
+    if existing is not None:
+        return existing
     product_in = validate(ProductCreate, data)
     if session.exec(select(Product.id).where(Product.code == product_in.code)).first():
         raise Conflict(f"A product with code {product_in.code} already exists.")
-    return create_record(
+    return create_record_once(
         session=session,
         create_model=ProductCreate,
         table=Product,
@@ -61,6 +79,23 @@ def create_product(
         permission=Permission.catalogue,
         customer_field=None,
         conflict_message=f"A product with code {product_in.code} already exists.",
+        idempotency_key=idempotency_key,
+    )
+
+
+def update_product(
+    *,
+    session: Session,
+    product_id: int,
+    data: ProductUpdate | dict[str, Any],
+    actor: Actor,
+) -> Product:
+    """Change the given fields of a product, audited (managers and admins)."""
+    require(actor, Permission.catalogue)
+    changes = validate(ProductUpdate, data).model_dump(exclude_unset=True)
+    product = get_or_not_found(session=session, table=Product, key=product_id, label="Product")
+    return apply_update(
+        session=session, actor=actor, row=product, changes=changes, entity="product"
     )
 
 
@@ -90,9 +125,20 @@ def next_order_code(*, session: Session) -> str:
     return f"DH{candidate:06d}"
 
 
-def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor: Actor) -> Order:
+def create_order(
+    *,
+    session: Session,
+    data: OrderCreate | dict[str, Any],
+    actor: Actor,
+    idempotency_key: str | None = None,
+) -> Order:
     """Validate and insert an order with its lines in one transaction, audited."""
     require(actor, Permission.write)
+    existing = find_by_idempotency_key(
+        session=session, table=Order, entity="order", key=idempotency_key
+    )
+    if existing is not None:
+        return existing
     order_in = validate(OrderCreate, data)
     require_customer(session=session, actor=actor, customer_id=order_in.customer_id, write=True)
     require_existing(
@@ -122,26 +168,53 @@ def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor:
     ]
     session.add_all(lines)
     session.flush()
-    after = snapshot(order) or {}
-    after["lines"] = [snapshot(line) for line in lines]
-    add_audit(
+    audit_create(
         session=session,
-        user_id=actor.user_id,
+        actor=actor,
         entity="order",
-        entity_id=order.id,
-        action=AuditAction.create,
-        after=after,
+        row=order,
+        idempotency_key=idempotency_key,
+        extra_after={"lines": [snapshot(line) for line in lines]},
     )
     commit_or_conflict(session=session, message=f"An order with code {code} already exists.")
     session.refresh(order)
     return order
 
 
+def update_order(
+    *,
+    session: Session,
+    order_id: int,
+    data: OrderUpdate | dict[str, Any],
+    actor: Actor,
+) -> Order:
+    """Change an order's header fields or status, audited; a cancelled order stays cancelled."""
+    require(actor, Permission.write)
+    changes = validate(OrderUpdate, data).model_dump(exclude_unset=True)
+    order = get_or_not_found(session=session, table=Order, key=order_id, label="Order")
+    require_customer(session=session, actor=actor, customer_id=order.customer_id, write=True)
+    require_existing(
+        session=session, checks={"campaign_id": (Campaign, changes.get("campaign_id"))}
+    )
+    new_status = changes.get("status")
+    if (
+        new_status is not None
+        and order.status == OrderStatus.cancelled
+        and new_status != OrderStatus.cancelled
+    ):
+        raise InvalidInput({"status": "a cancelled order cannot be reopened; enter a new order"})
+    return apply_update(session=session, actor=actor, row=order, changes=changes, entity="order")
+
+
 def create_inquiry(
-    *, session: Session, data: InquiryCreate | dict[str, Any], actor: Actor
+    *,
+    session: Session,
+    data: InquiryCreate | dict[str, Any],
+    actor: Actor,
+    idempotency_key: str | None = None,
 ) -> Inquiry:
     """Validate and insert an inquiry (hỏi hàng), audited."""
-    return create_record(
+    return create_record_once(
         session=session,
         create_model=InquiryCreate,
         table=Inquiry,
@@ -149,6 +222,25 @@ def create_inquiry(
         entity="inquiry",
         references={"customer_id": Customer, "product_id": Product, "user_id": User},
         actor=actor,
+        idempotency_key=idempotency_key,
+    )
+
+
+def update_inquiry(
+    *,
+    session: Session,
+    inquiry_id: int,
+    data: InquiryUpdate | dict[str, Any],
+    actor: Actor,
+) -> Inquiry:
+    """Change an inquiry (e.g. mark it fulfilled or unmet with a reason), audited."""
+    require(actor, Permission.write)
+    changes = validate(InquiryUpdate, data).model_dump(exclude_unset=True)
+    inquiry = get_or_not_found(session=session, table=Inquiry, key=inquiry_id, label="Inquiry")
+    require_customer(session=session, actor=actor, customer_id=inquiry.customer_id, write=True)
+    require_existing(session=session, checks={"product_id": (Product, changes.get("product_id"))})
+    return apply_update(
+        session=session, actor=actor, row=inquiry, changes=changes, entity="inquiry"
     )
 
 
@@ -157,9 +249,15 @@ def create_opportunity(
     session: Session,
     data: OpportunityCreate | dict[str, Any],
     actor: Actor,
+    idempotency_key: str | None = None,
 ) -> Opportunity:
     """Insert an opportunity in an open stage with its first stage-history row, audited."""
     require(actor, Permission.write)
+    existing = find_by_idempotency_key(
+        session=session, table=Opportunity, entity="opportunity", key=idempotency_key
+    )
+    if existing is not None:
+        return existing
     opportunity_in = validate(OpportunityCreate, data)
     if opportunity_in.stage not in OPEN_STAGES:
         raise InvalidInput({"stage": "a new opportunity starts in an open stage"})
@@ -187,17 +285,48 @@ def create_opportunity(
             changed_by_id=actor.user_id,
         )
     )
-    add_audit(
+    audit_create(
         session=session,
-        user_id=actor.user_id,
+        actor=actor,
         entity="opportunity",
-        entity_id=opportunity.id,
-        action=AuditAction.create,
-        after=snapshot(opportunity),
+        row=opportunity,
+        idempotency_key=idempotency_key,
     )
     session.commit()
     session.refresh(opportunity)
     return opportunity
+
+
+def update_opportunity(
+    *,
+    session: Session,
+    opportunity_id: int,
+    data: OpportunityUpdate | dict[str, Any],
+    actor: Actor,
+) -> Opportunity:
+    """Change an opportunity's title, amount, expected close, campaign or owner, audited.
+
+    The stage moves only through move_opportunity_stage, which writes the stage history.
+    """
+    require(actor, Permission.write)
+    changes = validate(OpportunityUpdate, data).model_dump(exclude_unset=True)
+    opportunity = get_or_not_found(
+        session=session, table=Opportunity, key=opportunity_id, label="Opportunity"
+    )
+    require_customer(session=session, actor=actor, customer_id=opportunity.customer_id, write=True)
+    if "owner_id" in changes and changes["owner_id"] != opportunity.owner_id:
+        if changes["owner_id"] != actor.user_id:
+            require(actor, Permission.assign_owner)
+    require_existing(
+        session=session,
+        checks={
+            "campaign_id": (Campaign, changes.get("campaign_id")),
+            "owner_id": (User, changes.get("owner_id")),
+        },
+    )
+    return apply_update(
+        session=session, actor=actor, row=opportunity, changes=changes, entity="opportunity"
+    )
 
 
 def move_opportunity_stage(
