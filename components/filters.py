@@ -142,16 +142,13 @@ def show_ignored(filters: GlobalFilters) -> None:
         st.caption(t("common.invalid_filter", name=name))
 
 
-def _select(label: str, options: list, current, key: str, format_func=str):  # noqa: ANN001, ANN202
+def _select(label: str, options: list, current, key: str, labels: dict | None = None):  # noqa: ANN001, ANN202
     choices = [None, *options]
     index = choices.index(current) if current in choices else 0
-    return st.selectbox(
-        label,
-        choices,
-        index=index,
-        key=key,
-        format_func=lambda value: t("common.all") if value is None else format_func(value),
-    )
+    # Labels are built during the run: Streamlit may call format_func later, outside the
+    # script, where the session's language is no longer known.
+    shown = {None: t("common.all"), **{value: str(value) for value in options}, **(labels or {})}
+    return st.selectbox(label, choices, index=index, key=key, format_func=shown.get)
 
 
 def render_filter_sidebar(today: dt.date, options: dict[str, list]) -> GlobalFilters:
@@ -160,12 +157,13 @@ def render_filter_sidebar(today: dt.date, options: dict[str, list]) -> GlobalFil
     owners = dict(options.get("owner", []))
     with st.sidebar:
         st.subheader(t("common.filters"))
+        preset_labels = {name: t(f"common.preset_{name}") for name in PRESETS}
         preset = st.selectbox(
             t("common.period"),
             PRESETS,
             index=PRESETS.index(current.preset),
             key="flt_preset",
-            format_func=lambda name: t(f"common.preset_{name}"),
+            format_func=preset_labels.get,
         )
         params: dict[str, str] = {"preset": preset} if preset != "this_month" else {}
         if preset == "custom":
@@ -180,12 +178,13 @@ def render_filter_sidebar(today: dt.date, options: dict[str, list]) -> GlobalFil
             else:
                 params["from"] = current.period.start.isoformat()
                 params["to"] = current.period.as_of_day.isoformat()
+        compare_labels = {mode: t(f"common.compare_{mode}") for mode in COMPARE_MODES}
         compare = st.selectbox(
             t("common.compare_to"),
             COMPARE_MODES,
             index=COMPARE_MODES.index(current.compare),
             key="flt_compare",
-            format_func=lambda mode: t(f"common.compare_{mode}"),
+            format_func=compare_labels.get,
         )
         if compare != "previous":
             params["compare"] = compare
@@ -199,20 +198,17 @@ def render_filter_sidebar(today: dt.date, options: dict[str, list]) -> GlobalFil
             if value:
                 params[name] = value
         owner = _select(
-            t("common.owner"),
-            list(owners),
-            current.owner_id,
-            key="flt_owner",
-            format_func=lambda user_id: owners.get(user_id, str(user_id)),
+            t("common.owner"), list(owners), current.owner_id, key="flt_owner", labels=owners
         )
         if owner is not None:
             params["owner"] = str(owner)
+        kinds = [kind.value for kind in CustomerKind]
         kind = _select(
             t("common.kind"),
-            [kind.value for kind in CustomerKind],
+            kinds,
             current.kind,
             key="flt_kind",
-            format_func=lambda value: t(f"common.kind_{value}"),
+            labels={value: t(f"common.kind_{value}") for value in kinds},
         )
         if kind:
             params["kind"] = kind
