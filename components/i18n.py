@@ -15,6 +15,8 @@ def current_language() -> str:
     """The session's language: the URL's ``lang``, the session's choice, else Vietnamese."""
     from_url = st.query_params.get("lang")
     if from_url in LANGUAGES:
+        # Remember it: the navigation's links drop the query string.
+        st.session_state[LANGUAGE_KEY] = from_url
         return from_url
     return normalise_language(st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE))
 
