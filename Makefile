@@ -55,7 +55,7 @@ chromium:
 run: export CRM_DEMO := 1
 run: venv
 	$(VENV_PY) -m app migrate
-	$(VENV_PY) -m app seed-demo --scale small --if-empty
+	$(VENV_PY) -m app seed-demo --scale small --if-empty --demo-users
 	@echo "CRM dashboard: http://$(HOST):$(PORT)"
 	exec $(VENV)/bin/streamlit run streamlit_app.py --server.headless true \
 		--server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false

@@ -57,13 +57,31 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     engine = get_engine(args.database_url)
     if args.if_empty and not database_is_empty(engine):
         print("The database already holds customers; demo data not loaded.")
-        return 0
-    started = time.perf_counter()
-    counts = seed_demo(engine=engine, scale=args.scale, seed=args.seed, today=args.today)
-    elapsed = time.perf_counter() - started
-    summary = ", ".join(f"{table} {count:,}" for table, count in counts.items() if count)
-    print(f"Loaded the {args.scale} demo dataset in {elapsed:.1f} s: {summary}.")
+    else:
+        started = time.perf_counter()
+        counts = seed_demo(engine=engine, scale=args.scale, seed=args.seed, today=args.today)
+        elapsed = time.perf_counter() - started
+        summary = ", ".join(f"{table} {count:,}" for table, count in counts.items() if count)
+        print(f"Loaded the {args.scale} demo dataset in {elapsed:.1f} s: {summary}.")
+    if getattr(args, "demo_users", False):
+        _print_demo_accounts(engine)
     return 0
+
+
+def _print_demo_accounts(engine) -> None:  # noqa: ANN001 - sqlalchemy Engine
+    from app.demo import DEMO_ACCOUNTS, set_demo_passwords
+
+    passwords = set_demo_passwords(engine)
+    if not passwords:
+        print("No demo account with its demo password is left (all were changed).")
+        return
+    print("Demo accounts (demo mode only; sign in at the URL below):")
+    rows = [("username", "role", "password")] + [
+        (name, DEMO_ACCOUNTS[name][0], password) for name, password in passwords.items()
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -260,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do nothing (and succeed) when the database already has customers",
     )
+    seed.add_argument(
+        "--demo-users",
+        action="store_true",
+        help="give one demo account per role its documented password and print them",
+    )
     seed.set_defaults(handler=cmd_seed_demo)
 
     user = commands.add_parser("create-user", help="create a user account")
@@ -312,6 +335,37 @@ def build_parser() -> argparse.ArgumentParser:
     rfm.add_argument("--format", choices=["table", "json", "csv"], default="table")
     _add_filter_arguments(rfm)
     rfm.set_defaults(handler=cmd_rfm)
+    # Import and export (issue 4); the handlers live in app/transfer.py.
+    from app.transfer import ON_DUPLICATE, SPECS, cmd_export, cmd_import
+
+    importer = commands.add_parser(
+        "import",
+        help="import a CSV or .xlsx file (all rows validated; nothing written if one is bad)",
+    )
+    importer.add_argument("entity", choices=list(SPECS))
+    importer.add_argument("file", help="a .csv (UTF-8/UTF-16; , ; or tab) or .xlsx file")
+    importer.add_argument("--mapping", default=None, help="JSON {file header: column}")
+    importer.add_argument(
+        "--dry-run", action="store_true", help="validate and report; write nothing"
+    )
+    importer.add_argument(
+        "--on-duplicate",
+        choices=list(ON_DUPLICATE),
+        default="skip",
+        help="a row whose code already exists: skip it, update the record, or reject it",
+    )
+    importer.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="write the valid rows even when some rows are rejected",
+    )
+    importer.add_argument("--errors", default=None, help="write every row error to this CSV")
+    importer.set_defaults(handler=cmd_import)
+
+    exporter = commands.add_parser("export", help="export an entity as CSV or .xlsx")
+    exporter.add_argument("entity", choices=list(SPECS))
+    exporter.add_argument("file", help="target file; .xlsx for Excel, else CSV")
+    exporter.set_defaults(handler=cmd_export)
     return parser
 
 

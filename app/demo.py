@@ -2139,4 +2139,53 @@ def _targets(ctx: _Ctx, writer: _Writer, stats: _Stats) -> None:
     writer.insert(_table(Target), rows)
 
 
-__all__ = ["SCALES", "DemoScale", "database_is_empty", "default_today", "seed_demo"]
+# --------------------------------------------------------------------------- demo sign-in
+# One account per role with a documented password (README, docs/auth.md). Only for
+# demo mode: `make run` sets them and prints them; a real installation has none.
+DEMO_ACCOUNTS: dict[str, tuple[str, str]] = {
+    "admin": ("admin", "admin-demo-2026"),
+    "exec": ("executive", "exec-demo-2026"),
+    "manager": ("manager", "manager-demo-2026"),
+    "staff1": ("staff", "staff-demo-2026"),
+}
+
+
+def set_demo_passwords(engine: Engine) -> dict[str, str]:
+    """Give the demo accounts their documented passwords; return username -> password.
+
+    Only accounts without a password get one; an account whose password was changed
+    since keeps it and is left out of the result, so running this again is harmless.
+    """
+    from app.auth import hash_password, verify_password
+
+    table = _table(User)
+    result: dict[str, str] = {}
+    with engine.begin() as connection:
+        rows = connection.execute(
+            select(table.c.id, table.c.username, table.c.password_hash).where(
+                table.c.username.in_(list(DEMO_ACCOUNTS))
+            )
+        ).all()
+        for user_id, username, password_hash in rows:
+            password = DEMO_ACCOUNTS[username][1]
+            if password_hash is None:
+                connection.execute(
+                    table.update()
+                    .where(table.c.id == user_id)
+                    .values(password_hash=hash_password(password))
+                )
+            elif not verify_password(password_hash, password):
+                continue
+            result[username] = password
+    return {username: result[username] for username in DEMO_ACCOUNTS if username in result}
+
+
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "SCALES",
+    "DemoScale",
+    "database_is_empty",
+    "default_today",
+    "seed_demo",
+    "set_demo_passwords",
+]

@@ -5,23 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from app.errors import DatabaseUnavailable
+from app.models import Role
 from app.services.access import Actor, Permission
+from components.auth import current_user, sign_in_form, user_sidebar
 from components.data import database_url, engine
 
 
-def page_setup(title: str, *, permission: Permission = Permission.read) -> Actor:
-    """Run at the top of every page: access check (a no-op for now), then open the database.
-
-    The sign-in and role check of the sign-in issue goes here, not in the frame: with a
-    ``pages/`` folder Streamlit can run a page file without ``streamlit_app.py`` (see
-    style.md, convention 2), so each page must guard itself. ``title`` is the page's
-    name for messages (and for the role check later). When the database cannot be
-    opened or migrated, the page shows what to fix and stops instead of raising.
-    """
-    # Sign-in and role check: placeholder until the sign-in issue lands; it must return
-    # the signed-in user and stop the page with a "not allowed" message when the role
-    # lacks ``permission``.
-    actor = Actor.system()
+def open_database(title: str) -> None:
+    """Open (and migrate) the database, or show what to fix and stop the page."""
     try:
         engine(database_url())
     except DatabaseUnavailable as exc:
@@ -36,4 +27,35 @@ def page_setup(title: str, *, permission: Permission = Permission.read) -> Actor
             icon=":material/database_off:",
         )
         st.stop()
+
+
+def not_allowed_message(role: Role | str, title: str) -> str:
+    """What a user sees on a page their role may not open."""
+    return f"Your role ({Role(role).value}) cannot open {title}."
+
+
+def page_setup(title: str, *, permission: Permission = Permission.read) -> Actor:
+    """Run at the top of every page: database, sign-in, role; return the signed-in Actor.
+
+    The check lives here, not only in the frame: with a ``pages/`` folder Streamlit can
+    run a page file without ``streamlit_app.py`` (see style.md, convention 2), so each
+    page guards itself. Nobody signed in: the sign-in form, then stop. A role without
+    ``permission``: a "not allowed" message, then stop, before any data is read.
+    """
+    open_database(title)
+    user = current_user()
+    if user is None:
+        sign_in_form()
+        st.stop()
+    user_sidebar(user)
+    actor = user.actor
+    if not actor.can(permission):
+        st.error(not_allowed_message(actor.role, title), icon=":material/block:")
+        st.stop()
     return actor
+
+
+def sign_in_page() -> None:
+    """The only page of the navigation while nobody is signed in."""
+    open_database("Sign in")
+    sign_in_form()

@@ -1,15 +1,16 @@
-"""Admin: a placeholder saying what the page will show once its issue lands."""
+"""Admin: user accounts (create, deactivate, reset password, change role) and the audit log."""
 
 import streamlit as st
 
+from app.services.access import Permission
+from components.auth import audit_log_view, users_admin
 from components.guard import page_setup
 
-page_setup("Admin")
+actor = page_setup("Admin", permission=Permission.users)
 
 st.title("Admin")
-st.info(
-    "This page will show user accounts (create, deactivate, reset password, change "
-    "role), the settings, and the audit log with filters by user, entity, action and "
-    "date, exportable.",
-    icon=":material/construction:",
-)
+users_tab, audit_tab = st.tabs(["Users", "Audit log"])
+with users_tab:
+    users_admin(actor, key_prefix="users")
+with audit_tab:
+    audit_log_view(actor, key_prefix="audit")

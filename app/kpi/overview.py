@@ -24,6 +24,8 @@ from app.models import (
 )
 from app.settings import display_timezone, local_midnight_utc
 
+from .base import KpiFilters
+
 
 @dataclass(frozen=True)
 class OverviewNumbers:
@@ -63,8 +65,15 @@ def relative_change(current: Decimal, previous: Decimal) -> Optional[float]:
     return float((current - previous) / previous)
 
 
-def overview_numbers(*, session: Session, today: dt.date) -> OverviewNumbers:
-    """Compute the overview KPIs in SQL for the month of ``today`` (display time zone)."""
+def overview_numbers(
+    *, session: Session, today: dt.date, visible_to_owner_id: int | None = None
+) -> OverviewNumbers:
+    """Compute the overview KPIs in SQL for the month of ``today`` (display time zone).
+
+    ``visible_to_owner_id`` (set for staff) counts only the customers that user owns and
+    unassigned ones, like ``KpiFilters.visible_to_owner_id``.
+    """
+    scope = KpiFilters(visible_to_owner_id=visible_to_owner_id).conditions()
     tz = display_timezone(session=session)
     month_start, month_end = month_bounds(today)
     last_start, last_end = month_bounds(today, months_back=1)
@@ -78,30 +87,43 @@ def overview_numbers(*, session: Session, today: dt.date) -> OverviewNumbers:
     in_last_month = ordered_at < month_start_utc
     # One scan over both months: the WHERE clause uses ix_sales_order_ordered_status and
     # the CASE expressions split the rows; a customer counts once per month.
-    orders_row = session.exec(
-        select(
-            func.count(distinct(case((in_this_month, col(Order.customer_id))))),
-            func.count(distinct(case((in_last_month, col(Order.customer_id))))),
-            func.coalesce(func.sum(case((in_this_month, col(Order.amount)), else_=0)), 0),
-            func.coalesce(func.sum(case((in_last_month, col(Order.amount)), else_=0)), 0),
-        ).where(
-            and_(
-                ordered_at >= last_start_utc,
-                ordered_at < month_end_utc,
-                col(Order.status).in_(COUNTED_ORDER_STATUSES),
-            )
+    orders_query = select(
+        func.count(distinct(case((in_this_month, col(Order.customer_id))))),
+        func.count(distinct(case((in_last_month, col(Order.customer_id))))),
+        func.coalesce(func.sum(case((in_this_month, col(Order.amount)), else_=0)), 0),
+        func.coalesce(func.sum(case((in_last_month, col(Order.amount)), else_=0)), 0),
+    ).where(
+        and_(
+            ordered_at >= last_start_utc,
+            ordered_at < month_end_utc,
+            col(Order.status).in_(COUNTED_ORDER_STATUSES),
         )
-    ).one()
+    )
+    complaints_query = select(func.count()).where(
+        col(Complaint.status).in_(OPEN_COMPLAINT_STATUSES)
+    )
+    customers_exist = select(Customer.id)
+    orders_exist = select(Order.id)
+    if scope:
+        orders_query = (
+            orders_query.select_from(Order)
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(*scope)
+        )
+        complaints_query = (
+            complaints_query.select_from(Complaint)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .where(*scope)
+        )
+        customers_exist = customers_exist.where(*scope)
+        orders_exist = orders_exist.join(Customer, Customer.id == Order.customer_id).where(*scope)
+    orders_row = session.exec(orders_query).one()
     active, active_last, revenue_raw, revenue_last_raw = orders_row
     revenue = _money(revenue_raw)
     revenue_last = _money(revenue_last_raw)
 
-    open_complaints = session.exec(
-        select(func.count()).where(col(Complaint.status).in_(OPEN_COMPLAINT_STATUSES))
-    ).one()
-    has_records = session.exec(
-        select(select(Customer.id).exists() | select(Order.id).exists())
-    ).one()
+    open_complaints = session.exec(complaints_query).one()
+    has_records = session.exec(select(customers_exist.exists() | orders_exist.exists())).one()
 
     return OverviewNumbers(
         today=today,

@@ -23,3 +23,44 @@ def clear_streamlit_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# The demo accounts of app/demo.py, one per role; created on databases without them.
+ROLE_USERNAMES = {"admin": "admin", "executive": "exec", "manager": "manager", "staff": "staff1"}
+
+
+def ensure_user(url: str, role: str) -> dict:
+    """The session-state entry of a signed-in user of ``role`` (created when missing)."""
+    import datetime as dt
+
+    from sqlmodel import Session, select
+
+    from app.db import get_engine
+    from app.models import Role, User
+
+    username = ROLE_USERNAMES[role]
+    with Session(get_engine(url)) as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            user = User(username=username, display_name=f"Test {role}", role=Role(role))
+            session.add(user)
+            session.commit()
+            session.refresh(user)
+        return {
+            "user_id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": Role(user.role).value,
+            "last_seen": dt.datetime.now(dt.UTC),
+        }
+
+
+@pytest.fixture
+def sign_in():
+    """Sign an AppTest in as a user of a role before its first run: ``sign_in(at, url)``."""
+
+    def sign(at, url: str, role: str = "manager"):  # noqa: ANN001, ANN202 - AppTest
+        at.session_state["crm_user"] = ensure_user(url, role)
+        return at
+
+    return sign

@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page, expect
 
+from app.db import create_raw_engine
+from app.demo import DEMO_ACCOUNTS, set_demo_passwords
 from tests.conftest import DEMO_TODAY, PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -157,6 +160,10 @@ def streamlit_server(
     workdir = tmp_path_factory.mktemp("streamlit")
     database = workdir / "crm.db"
     shutil.copyfile(seeded_sqlite_template, database)
+    # The demo accounts' documented passwords, as `make run` sets them.
+    demo_engine = create_raw_engine(f"sqlite:///{database}")
+    set_demo_passwords(demo_engine)
+    demo_engine.dispose()
     env = {
         "CRM_DATABASE_URL": f"sqlite:///{database}",
         "CRM_DEMO": "1",
@@ -166,3 +173,26 @@ def streamlit_server(
     }
     with streamlit_running(APP_SCRIPT, env=env, log_path=workdir / "streamlit.log") as url:
         yield url
+
+
+# The first render imports pandas/plotly and runs the first queries: allow for a slow CI.
+RENDER_TIMEOUT_MS = 30_000
+
+
+def sign_in(page: Page, base_url: str, username: str, *, lang: str | None = "en") -> None:
+    """Open the app (in ``lang``; None: the default language, no ``?lang=``) and sign in
+    through the form with a demo account's password."""
+    page.goto(f"{base_url}/?lang={lang}" if lang else base_url)
+    expect(page.get_by_test_id("stForm")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(DEMO_ACCOUNTS[username][1])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_test_id("stSidebar").get_by_text(f"{username}")).to_be_visible(
+        timeout=RENDER_TIMEOUT_MS
+    )
+
+
+def sign_out(page: Page) -> None:
+    """Press the sidebar's sign-out button and wait for the sign-in form."""
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    expect(page.get_by_test_id("stForm")).to_be_visible(timeout=RENDER_TIMEOUT_MS)

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import sign_in
+
 # The first render imports pandas/plotly and runs the first queries: allow for a slow CI.
 FIRST_RENDER_TIMEOUT_MS = 30_000
 # A whole number, optionally grouped in thousands with "," or "." (en or vi locale).
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 def test_overview_shows_active_customers(page: Page, streamlit_server: str) -> None:
     """The 'Active customers' card shows a positive number and no exception is rendered."""
-    page.goto(streamlit_server)
+    sign_in(page, streamlit_server, "manager")
 
     card = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").filter(has_text="Active customers")
