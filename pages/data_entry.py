@@ -1,16 +1,61 @@
-"""Data entry: a placeholder saying what the page will show once its issue lands."""
+"""Data entry: quick forms for every record staff create, for the customer picked on top."""
 
 import streamlit as st
 
+from app.services.access import Permission
+from components import forms
+from components.data import database_url
 from components.guard import page_setup
 
-page_setup("Data entry")
+actor = page_setup("Data entry", permission=Permission.write)
+url = database_url()
 
 st.title("Data entry")
-st.info(
-    "This page will show quick forms for every record staff create: interactions, new "
-    "customers (with a warning about likely duplicates) and their contacts, "
-    "inquiries, orders with lines, opportunities and stage moves, complaints, survey "
-    "answers, campaigns, partners and targets.",
-    icon=":material/construction:",
-)
+customer_id = forms.customer_picker(actor=actor, url=url, key_prefix="entry")
+
+TABS = [
+    "Interaction",
+    "Customer",
+    "Inquiry",
+    "Order",
+    "Opportunity",
+    "Complaint",
+    "Survey",
+    "Campaign",
+    "Partner",
+    "Target",
+]
+(
+    interaction,
+    customer,
+    inquiry,
+    order,
+    opportunity,
+    complaint,
+    survey,
+    campaign,
+    partner,
+    target,
+) = st.tabs(TABS)
+with interaction:
+    forms.interaction_form(actor=actor, url=url, customer_id=customer_id)
+with customer:
+    forms.customer_form(actor=actor, url=url)
+    st.subheader(forms.CONTACT_TEXT["header"])
+    forms.contact_form(actor=actor, url=url, customer_id=customer_id)
+with inquiry:
+    forms.inquiry_form(actor=actor, url=url, customer_id=customer_id)
+with order:
+    forms.order_form(actor=actor, url=url, customer_id=customer_id)
+with opportunity:
+    forms.opportunity_forms(actor=actor, url=url, customer_id=customer_id)
+with complaint:
+    forms.complaint_forms(actor=actor, url=url, customer_id=customer_id)
+with survey:
+    forms.survey_form(actor=actor, url=url, customer_id=customer_id)
+with campaign:
+    forms.campaign_forms(actor=actor, url=url, customer_id=customer_id)
+with partner:
+    forms.partner_forms(actor=actor, url=url, customer_id=customer_id)
+with target:
+    forms.target_form(actor=actor, url=url)

@@ -1,16 +1,19 @@
-"""Import & export: a placeholder saying what the page will show once its issue lands."""
+"""Import & export: CSV and Excel files in and out, in the same format both ways."""
 
 import streamlit as st
 
+from app.services.access import Permission
+from components import forms
+from components.data import database_url
 from components.guard import page_setup
 
-page_setup("Import & export")
+actor = page_setup("Import & export", permission=Permission.export)
+url = database_url()
 
 st.title("Import & export")
-st.info(
-    "This page will show bulk import of CSV and Excel files with automatic column "
-    "mapping from English and Vietnamese headers, a preview, validation of every row "
-    "before anything is written and a downloadable report of rejected rows; and "
-    "export of every entity in the same format.",
-    icon=":material/construction:",
-)
+st.caption("Columns of every file type: docs/import.md; sample files: data/samples/.")
+import_tab, export_tab = st.tabs(["Import", "Export"])
+with import_tab:
+    forms.import_panel(actor=actor, url=url)
+with export_tab:
+    forms.export_panel(actor=actor, url=url)
