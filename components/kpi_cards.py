@@ -210,3 +210,415 @@ def kpi_card_row(cards: Sequence[KpiCard], key_prefix: str) -> None:
                     help=card.help,
                     border=True,
                 )
+
+
+# --------------------------------------------------------------------------- KPI engine cards
+# Cards, statuses and scorecard rows built from the plain KPI dicts of
+# components.data_kpi.load_kpi_report; pure (language passed in), tested without Streamlit.
+STATUS_ICONS = {
+    "met": "🟢",
+    "better": "🟢",
+    "missed": "🔴",
+    "worse": "🔴",
+    "same": "⚪",
+    "na": "⚪",
+}
+
+
+@dataclass(frozen=True)
+class KpiMetric:
+    """What one ``st.metric`` card of a KPI shows."""
+
+    kpi_id: str
+    label: str
+    value: str
+    help: str
+    delta: Optional[str] = None
+    delta_color: str = "off"
+    delta_arrow: str = "off"
+    delta_description: Optional[str] = None
+    chart_data: tuple[float, ...] = ()
+    target_text: Optional[str] = None
+    progress: Optional[float] = None
+
+
+def kpi_label(kpi: dict, language: str) -> str:
+    """The KPI's name in the language (the registry's label or label_vi)."""
+    return kpi["label_vi"] if language == "vi" else kpi["label"]
+
+
+def kpi_formula(kpi_id: str, language: str) -> str:
+    """The KPI's formula in the language (app/i18n/catalog/kpi.py)."""
+    from app.i18n import translate
+
+    return translate(f"kpi.formula_{kpi_id}", language)
+
+
+def kpi_note(kpi_id: str, language: str) -> str:
+    """The KPI's note in the language, or "" when it has none."""
+    from app.i18n import all_messages, translate
+
+    key = f"kpi.note_{kpi_id}"
+    return translate(key, language) if key in all_messages()["en"] else ""
+
+
+def kpi_delta(kpi: dict, language: str) -> tuple[Optional[str], int]:
+    """(delta text, sign) of the change against the comparison; sign 0 means no direction.
+
+    The text starts with an ASCII "-" when negative: st.metric reads the sign of a string
+    delta from its first character, and app.formatting writes the typographic "−".
+    """
+    from app import formatting as fmt
+
+    text = fmt.kpi_change(kpi["change"], kpi["change_pct"], kpi["unit"], language)
+    if text is None:
+        return None, 0
+    if text.startswith("−"):
+        text = "-" + text[1:]
+    digits = [char for char in text if char.isdigit()]
+    if not any(char != "0" for char in digits):
+        # A change that rounds to zero ("0.0%", "+0.0 pp") has no direction.
+        return text.lstrip("+-"), 0
+    return text, -1 if text.startswith("-") else 1
+
+
+def kpi_status(kpi: dict) -> str:
+    """met / missed against the target when one is set, else better / worse / same
+    against the comparison, else na. Lower-is-better KPIs are judged the other way."""
+    value, target, higher = kpi["value"], kpi["target"], kpi["direction"] == "higher"
+    if target is not None and value is not None:
+        met = value >= target if higher else value <= target
+        return "met" if met else "missed"
+    change = kpi["change"]
+    if change is None:
+        return "na"
+    if change == 0:
+        return "same"
+    return "better" if (change > 0) == higher else "worse"
+
+
+def status_text(status: str, language: str) -> str:
+    """The status with its colour dot, e.g. "🟢 met"."""
+    from app.i18n import translate
+
+    return f"{STATUS_ICONS[status]} {translate(f'evaluation.status_{status}', language)}"
+
+
+def kpi_metric(kpi: dict, sparkline: Sequence[Optional[float]], language: str) -> KpiMetric:
+    """The card of one KPI: value, coloured delta, formula as help, sparkline, target."""
+    from app import formatting as fmt
+    from app.i18n import translate
+
+    delta, sign = kpi_delta(kpi, language)
+    # The full name first: long (Vietnamese) labels are cut off on a quarter-width card.
+    help_parts = [f"**{kpi_label(kpi, language)}**", kpi_formula(kpi["id"], language)]
+    note = kpi_note(kpi["id"], language)
+    if note:
+        help_parts.append(note)
+    if sparkline:
+        help_parts.append(translate("overview.sparkline_help", language))
+    target_text = progress = None
+    if kpi["target"] is not None:
+        target_value = fmt.kpi_value(kpi["target"], kpi["unit"], language)
+        if kpi["completion"] is not None:
+            target_text = translate(
+                "overview.of_target",
+                language,
+                pct=fmt.percent(kpi["completion"], language, places=0),
+                target=target_value,
+            )
+            progress = max(0.0, min(1.0, float(kpi["completion"])))
+        else:
+            target_text = translate("overview.target_only", language, target=target_value)
+    description = None
+    if delta is not None and kpi["compare_value"] is not None:
+        description = translate(
+            "overview.vs_value",
+            language,
+            value=fmt.kpi_value(kpi["compare_value"], kpi["unit"], language),
+        )
+    return KpiMetric(
+        kpi_id=kpi["id"],
+        label=kpi_label(kpi, language),
+        value=fmt.kpi_value(kpi["value"], kpi["unit"], language),
+        help="\n\n".join(help_parts),
+        delta=delta,
+        # Churn going down is good: lower-is-better KPIs colour a fall green.
+        delta_color="off"
+        if sign == 0
+        else ("normal" if kpi["direction"] == "higher" else "inverse"),
+        delta_arrow="off" if sign == 0 else "auto",
+        delta_description=description,
+        chart_data=tuple(float(value) for value in sparkline if value is not None),
+        target_text=target_text,
+        progress=progress,
+    )
+
+
+def biggest_changes(kpis: Sequence[dict], limit: int = 5) -> list[dict]:
+    """The KPIs that moved most against the comparison in relative terms (|change %|),
+    largest first; KPIs without a relative change (n/a, from zero) are left out."""
+    moved = [kpi for kpi in kpis if kpi["change_pct"] not in (None, 0)]
+    moved.sort(key=lambda kpi: (-abs(kpi["change_pct"]), kpi["id"]))
+    return moved[:limit]
+
+
+def change_line(kpi: dict, language: str) -> str:
+    """One line of the "biggest changes" list, with direction-aware good/bad wording."""
+    from app import formatting as fmt
+    from app.i18n import translate
+
+    good = (kpi["change_pct"] > 0) == (kpi["direction"] == "higher")
+    return translate(
+        "overview.change_line",
+        language,
+        icon=":green[:material/trending_up:]" if good else ":red[:material/trending_down:]",
+        label=kpi_label(kpi, language),
+        change=fmt.percent(kpi["change_pct"], language, signed=True),
+        before=fmt.kpi_value(kpi["compare_value"], kpi["unit"], language),
+        after=fmt.kpi_value(kpi["value"], kpi["unit"], language),
+        verdict=(
+            f":green-badge[{translate('overview.change_good', language)}]"
+            if good
+            else f":red-badge[{translate('overview.change_bad', language)}]"
+        ),
+    )
+
+
+SCORECARD_KEYS = (
+    "kpi",
+    "value",
+    "comparison",
+    "change",
+    "target",
+    "completion",
+    "status",
+    "formula",
+    "note",
+)
+
+
+def scorecard_frame(kpis: Sequence[dict], language: str):  # noqa: ANN201 - a DataFrame
+    """The scorecard rows of the KPIs as text in the language, headers translated."""
+    import pandas as pd
+
+    from app import formatting as fmt
+    from app.i18n import translate
+
+    rows = []
+    for kpi in kpis:
+        unit = kpi["unit"]
+        rows.append(
+            (
+                kpi_label(kpi, language),
+                fmt.kpi_value(kpi["value"], unit, language),
+                fmt.kpi_value(kpi["compare_value"], unit, language),
+                kpi_delta(kpi, language)[0] or fmt.not_available(language),
+                fmt.kpi_value(kpi["target"], unit, language),
+                fmt.percent(kpi["completion"], language, places=0),
+                status_text(kpi_status(kpi), language),
+                kpi_formula(kpi["id"], language),
+                kpi_note(kpi["id"], language),
+            )
+        )
+    columns = [translate(f"evaluation.col_{key}", language) for key in SCORECARD_KEYS]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def kpi_metric_grid(metrics: Sequence[KpiMetric], key_prefix: str, per_row: int = 4) -> None:
+    """Bordered ``st.metric`` cards, ``per_row`` to a row (8 in one row do not fit 1280 px),
+    each with its sparkline and, when a target exists, the progress towards it."""
+    if not metrics:
+        return
+    with st.container(key=f"{key_prefix}_cards"):
+        for first in range(0, len(metrics), per_row):
+            row = metrics[first : first + per_row]
+            for column, metric in zip(st.columns(per_row), row, strict=False):
+                with column:
+                    st.metric(
+                        metric.label,
+                        metric.value,
+                        delta=metric.delta,
+                        delta_color=metric.delta_color,
+                        delta_arrow=metric.delta_arrow,
+                        delta_description=metric.delta_description,
+                        help=metric.help,
+                        border=True,
+                        chart_data=list(metric.chart_data) or None,
+                        chart_type="line",
+                    )
+                    if metric.progress is not None:
+                        st.progress(metric.progress, text=metric.target_text)
+                    elif metric.target_text:
+                        st.caption(metric.target_text)
+
+
+def period_caption(report: dict, language: str) -> tuple[str, str]:
+    """("1 Jun 2026 – 30 Jun 2026", "compared with 1 May 2026 – 31 May 2026") of a report."""
+    from app import formatting as fmt
+    from app.i18n import translate
+
+    start, end = report["period"]
+    period = translate(
+        "common.period_label",
+        language,
+        start=fmt.date(start, language),
+        end=fmt.date(end - dt.timedelta(days=1), language),
+    )
+    if report["compare"] == "target":
+        comparison = translate("common.vs_target", language)
+    elif report["compare_period"] is not None:
+        other_start, other_end = report["compare_period"]
+        comparison = translate(
+            "common.compared_with",
+            language,
+            start=fmt.date(other_start, language),
+            end=fmt.date(other_end - dt.timedelta(days=1), language),
+        )
+    else:
+        comparison = ""
+    return period, comparison
+
+
+def localise_columns(frame, area: str, language: str):  # noqa: ANN001, ANN201 - DataFrames
+    """The frame with the column names that ``<area>.col_<name>`` translates renamed."""
+    from app.i18n import all_messages, translate
+
+    known = all_messages()["en"]
+    names = {
+        column: translate(f"{area}.col_{column}", language)
+        for column in frame.columns
+        if f"{area}.col_{column}" in known
+    }
+    return frame.rename(columns=names)
+
+
+def kpis_by_family(kpis: Sequence[dict]) -> dict[str, list[dict]]:
+    """The KPIs grouped by family, families in catalogue order, empty ones left out."""
+    from app.kpi.registry import FAMILIES
+
+    groups: dict[str, list[dict]] = {family: [] for family in FAMILIES}
+    for kpi in kpis:
+        groups.setdefault(kpi["family"], []).append(kpi)
+    return {family: members for family, members in groups.items() if members}
+
+
+MATURITY_CONDITIONS = (
+    "orders are recorded",
+    "complaints or support interactions logged in the last 90 days",
+    "data completeness ≥ 80% and ≥ 90% of active customers have an RFM segment",
+    "≥ 50% of active customers received a customer-specific policy or offer in the last 180 days",
+)
+
+
+def maturity_unmet(kpi: dict, language: str) -> list[str]:
+    """The unmet maturity conditions of the crm_maturity_level KPI, in the language."""
+    from app.i18n import translate
+
+    unmet = []
+    for condition in (kpi.get("details") or {}).get("unmet", []):
+        if condition in MATURITY_CONDITIONS:
+            index = MATURITY_CONDITIONS.index(condition) + 1
+            unmet.append(translate(f"evaluation.maturity_cond_{index}", language))
+        else:
+            unmet.append(str(condition))
+    return unmet
+
+
+def maturity_badge(kpis: Sequence[dict], language: str) -> None:
+    """The CRM maturity level as a badge, with the conditions it does not meet."""
+    from app.i18n import translate
+
+    kpi = next(kpi for kpi in kpis if kpi["id"] == "crm_maturity_level")
+    level = int(kpi["value"] or 0)
+    colour = "green" if level >= 4 else "orange" if level >= 2 else "red"
+    st.badge(
+        translate("evaluation.maturity_badge", language, level=level),
+        icon=":material/workspace_premium:",
+        color=colour,
+    )
+    unmet = maturity_unmet(kpi, language)
+    if unmet:
+        st.markdown(
+            translate("evaluation.maturity_unmet", language)
+            + "\n"
+            + "\n".join(f"- {line}" for line in unmet)
+        )
+    else:
+        st.caption(translate("evaluation.maturity_all_met", language))
+
+
+def field_label(field: str) -> str:
+    """A target form field's name in the session's language (the key when unknown)."""
+    from app.i18n import all_messages
+    from components.i18n import t
+
+    key = f"evaluation.field_{field}"
+    return t(key) if key in all_messages()["en"] else field
+
+
+def completeness_frame(frame, language: str):  # noqa: ANN001, ANN201 - DataFrames
+    """completeness_by's frame for display: "group" named owner, "(no owner)" translated."""
+    from app.i18n import translate
+    from app.kpi.analyses_service import NO_OWNER
+
+    shown = frame.rename(columns={"group": "owner"})
+    shown["owner"] = [
+        translate("evaluation.no_owner", language) if name == NO_OWNER else name
+        for name in shown["owner"]
+    ]
+    return localise_columns(shown, "evaluation", language)
+
+
+def drilldown_column_config(frame, language: str) -> dict:  # noqa: ANN001 - a DataFrame
+    """Column formats for drill-down rows (by their translated names, as localise_columns
+    names them): local date-times to the minute, amounts with the locale's grouping."""
+    shown = localise_columns(frame, "overview", language).columns
+    names = dict(zip(frame.columns, shown, strict=True))
+    config: dict = {}
+    for column in frame.columns:
+        if column.endswith("_at") or column == "sla_deadline":
+            config[names[column]] = st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")
+        elif column in ("amount", "cost", "revenue", "previous_revenue", "hours_past_sla"):
+            config[names[column]] = st.column_config.NumberColumn(format="localized")
+    return config
+
+
+def records_to_fix_frame(frame, language: str):  # noqa: ANN001, ANN201 - DataFrames
+    """records_to_fix's frame for display: customers without owner say so."""
+    import pandas as pd
+
+    from app.i18n import translate
+
+    shown = frame.copy()
+    shown["owner_name"] = pd.Series(
+        [
+            translate("evaluation.no_owner", language) if pd.isna(name) else name
+            for name in shown["owner_name"]
+        ],
+        index=shown.index,
+        dtype=object,
+    )
+    return localise_columns(shown, "evaluation", language)
+
+
+def targets_frame(frame, language: str):  # noqa: ANN001, ANN201 - DataFrames
+    """The targets for display: the KPI's name beside its id, the value in its unit."""
+    from app import formatting as fmt
+    from app.kpi.registry import all_kpis
+
+    registry = all_kpis()
+    shown = frame.rename(columns={"id": "target_id"})
+    shown.insert(
+        1,
+        "kpi_name",
+        [registry[k].label(language) if k in registry else k for k in shown["kpi_id"]],
+    )
+    shown["target_value"] = [
+        fmt.kpi_value(value, registry[k].unit if k in registry else "count", language)
+        for k, value in zip(shown["kpi_id"], shown["target_value"], strict=True)
+    ]
+    shown["segment"] = [segment or "" for segment in shown["segment"]]
+    shown["period_end"] = [fmt.date(day, language) for day in shown["period_end"]]
+    shown["period_start"] = [fmt.date(day, language) for day in shown["period_start"]]
+    return localise_columns(shown, "evaluation", language)

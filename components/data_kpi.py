@@ -1,0 +1,319 @@
+"""Cached KPI reads for the Overview and CRM evaluation pages, and the target write.
+
+Every loader is keyed by the database URL, the filters' ``cache_key()`` and the staff
+user whose customers are visible (None for roles that see everyone); none depends on
+the language, so Vietnamese and English users share entries. They return plain values
+(dicts, lists, DataFrames), never ORM objects; pages format them through components.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.kpi.analyses_sales import DRILLDOWN_KPIS, SERIES_KPIS, drilldown, series
+from app.kpi.analyses_service import completeness_by, records_to_fix
+from app.kpi.base import KpiContext, KpiFilters
+from app.kpi.engine import compute, json_number
+from app.kpi.period import Period, month_period
+from app.kpi.registry import all_kpis
+from app.models import Customer, Order, Target, User
+from app.services.access import Actor
+from components.data import QUERY_MAX_ENTRIES, QUERY_TTL_SECONDS, engine
+
+# The executives' cards of the Overview, in display order.
+OVERVIEW_KPIS: tuple[str, ...] = (
+    "revenue",
+    "profit",
+    "active_customers",
+    "new_customers",
+    "churn_rate",
+    "nps",
+    "open_past_sla",
+    "weighted_pipeline",
+)
+# The cards whose rows can be listed ("rows behind a number").
+DRILLDOWN_CARD_KPIS: tuple[str, ...] = tuple(k for k in OVERVIEW_KPIS if k in DRILLDOWN_KPIS)
+SPARKLINE_MONTHS = 12
+TREND_COLUMNS = ["month", "revenue", "profit"]
+TARGET_COLUMNS = ["id", "kpi_id", "period_start", "period_end", "segment", "target_value"]
+
+FilterKey = tuple
+
+
+def filters_from_key(
+    key: FilterKey, visible_to_owner_id: int | None
+) -> tuple[Period, str, KpiFilters]:
+    """(period, compare mode, KPI filters) from ``GlobalFilters.cache_key()``."""
+    start, end, compare, segment, region, province, owner_id, kind = key
+    filters = KpiFilters(
+        segment=segment,
+        region=region,
+        province=province,
+        owner_id=owner_id,
+        kind=kind,
+        visible_to_owner_id=visible_to_owner_id,
+    )
+    return Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end)), compare, filters
+
+
+def last_months(period: Period, count: int = SPARKLINE_MONTHS) -> list[Period]:
+    """The ``count`` calendar months ending with the month of the period's last day."""
+    months = [month_period(period.as_of_day)]
+    while len(months) < count:
+        months.append(month_period(months[-1].start - dt.timedelta(days=1)))
+    return months[::-1]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-like plain value: Decimals become floats, nested containers are cleaned."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return json_number(value)
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_has_records(url: str) -> bool:
+    """Whether the database holds any customer or order (else pages show an empty state)."""
+    with Session(engine(url)) as session:
+        customers = session.exec(select(func.count(Customer.id))).one()
+        orders = session.exec(select(func.count(Order.id))).one()
+    return bool(customers or orders)
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_kpi_report(url: str, key: FilterKey, visible_to_owner_id: int | None) -> dict[str, Any]:
+    """All 56 KPIs for the filters' period and comparison, as plain values.
+
+    {"period": (start, end), "compare": mode, "compare_period": (start, end) or None,
+    "kpis": [{id, label, label_vi, family, unit, direction, additive, value,
+    compare_value, change, change_pct, target, completion, details}, ...]} in catalogue
+    order; numbers are int/float or None.
+    """
+    period, compare, filters = filters_from_key(key, visible_to_owner_id)
+    registry = all_kpis()
+    with Session(engine(url)) as session:
+        report = compute(session, None, period, filters, compare)
+    other = report.compare_period
+    return {
+        "period": (period.start, period.end),
+        "compare": compare,
+        "compare_period": (other.start, other.end) if other else None,
+        "kpis": [
+            {
+                "id": result.id,
+                "label": result.label,
+                "label_vi": result.label_vi,
+                "family": result.family,
+                "unit": result.unit,
+                "direction": result.direction,
+                "additive": registry[result.id].additive,
+                "value": _plain(result.value),
+                "compare_value": _plain(result.compare_value),
+                "change": _plain(result.change),
+                "change_pct": result.change_pct,
+                "target": _plain(result.target),
+                "completion": result.completion,
+                "details": _plain(result.details),
+            }
+            for result in report.kpis
+        ],
+    }
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_sparklines(
+    url: str, key: FilterKey, visible_to_owner_id: int | None, kpi_ids: tuple[str, ...]
+) -> dict[str, list[float | None]]:
+    """The last 12 monthly values of each KPI (oldest first; None where undefined).
+
+    KPIs with a monthly series (sums and counts) come from one GROUP BY each; the others
+    (ratios, scores, stocks at the month's end) are computed month by month.
+    """
+    period, _, filters = filters_from_key(key, visible_to_owner_id)
+    months = last_months(period)
+    span = Period(months[0].start, months[-1].end)
+    registry = all_kpis()
+    values: dict[str, list[float | None]] = {}
+    with Session(engine(url)) as session:
+        ctx = KpiContext.create(session=session, filters=filters)
+        for kpi_id in kpi_ids:
+            if kpi_id in SERIES_KPIS:
+                frame = series(ctx, kpi_id=kpi_id, period=span, grain="month")
+                values[kpi_id] = [float(value) for value in frame["value"]]
+        others = [kpi_id for kpi_id in kpi_ids if kpi_id not in values]
+        if others:
+            monthly = {kpi_id: [] for kpi_id in others}
+            for month in months:
+                report = compute(session, others, month, filters, None)
+                for result in report.kpis:
+                    value = json_number(result.value)
+                    monthly[result.id].append(None if value is None else float(value))
+            values.update(monthly)
+    return {kpi_id: values[kpi_id] for kpi_id in kpi_ids if kpi_id in registry}
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_revenue_profit_trend(
+    url: str, key: FilterKey, visible_to_owner_id: int | None
+) -> pd.DataFrame:
+    """[month, revenue, profit] per calendar month: the last 12 months, or the whole
+    period when it is longer; empty when no counted order falls in them."""
+    period, _, filters = filters_from_key(key, visible_to_owner_id)
+    months = last_months(period)
+    span = Period(min(months[0].start, period.start.replace(day=1)), months[-1].end)
+    with Session(engine(url)) as session:
+        ctx = KpiContext.create(session=session, filters=filters)
+        revenue = series(ctx, kpi_id="revenue", period=span, grain="month")
+        profit = series(ctx, kpi_id="profit", period=span, grain="month")
+    frame = pd.DataFrame(
+        {
+            "month": list(revenue["bucket_start"]),
+            "revenue": [float(value) for value in revenue["value"]],
+            "profit": [float(value) for value in profit["value"]],
+        },
+        columns=TREND_COLUMNS,
+    )
+    if not (frame["revenue"] != 0).any() and not (frame["profit"] != 0).any():
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    return frame
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_drilldown(
+    url: str, key: FilterKey, visible_to_owner_id: int | None, kpi_id: str
+) -> pd.DataFrame:
+    """The rows behind a KPI for the filters' period (at most 1000)."""
+    if kpi_id not in DRILLDOWN_KPIS:
+        return pd.DataFrame()
+    period, _, filters = filters_from_key(key, visible_to_owner_id)
+    with Session(engine(url)) as session:
+        ctx = KpiContext.create(session=session, filters=filters)
+        return drilldown(ctx, kpi_id=kpi_id, period=period)
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_completeness_by_owner(
+    url: str, key: FilterKey, visible_to_owner_id: int | None
+) -> pd.DataFrame:
+    """[group, customers, filled, slots, completeness] per owner (by display name)."""
+    _, _, filters = filters_from_key(key, visible_to_owner_id)
+    with Session(engine(url)) as session:
+        ctx = KpiContext.create(session=session, filters=filters)
+        return completeness_by(ctx, by="owner")
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_records_to_fix(
+    url: str, key: FilterKey, visible_to_owner_id: int | None, owner_id: int | None
+) -> pd.DataFrame:
+    """Customers lacking important fields (most gaps first), of one owner or all."""
+    _, _, filters = filters_from_key(key, visible_to_owner_id)
+    with Session(engine(url)) as session:
+        ctx = KpiContext.create(session=session, filters=filters)
+        return records_to_fix(ctx, owner_id=owner_id)
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_customer_owners(
+    url: str, key: FilterKey, visible_to_owner_id: int | None
+) -> list[tuple[int, str]]:
+    """(user id, display name) of the users owning customers within the filters."""
+    _, _, filters = filters_from_key(key, visible_to_owner_id)
+    conditions = [Customer.archived.is_(False), *filters.conditions()]
+    with Session(engine(url)) as session:
+        rows = session.exec(
+            select(User.id, User.display_name)
+            .join(Customer, Customer.owner_id == User.id)
+            .where(*conditions)
+            .distinct()
+            .order_by(User.display_name)
+        ).all()
+    return [(int(user_id), name) for user_id, name in rows]
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_targets(url: str) -> pd.DataFrame:
+    """Every KPI target, newest period first."""
+    with Session(engine(url)) as session:
+        rows = session.exec(
+            select(
+                Target.id,
+                Target.kpi_id,
+                Target.period_start,
+                Target.period_end,
+                Target.segment,
+                Target.target_value,
+            ).order_by(Target.period_start.desc(), Target.kpi_id)
+        ).all()
+    return pd.DataFrame(
+        [(i, k, s, e, seg, float(v)) for i, k, s, e, seg, v in rows], columns=TARGET_COLUMNS
+    )
+
+
+def clear_kpi_caches() -> None:
+    """Forget every cached KPI read; call after a write that changes KPIs or targets."""
+    for loader in (
+        load_has_records,
+        load_kpi_report,
+        load_sparklines,
+        load_revenue_profit_trend,
+        load_drilldown,
+        load_completeness_by_owner,
+        load_records_to_fix,
+        load_customer_owners,
+        load_targets,
+    ):
+        loader.clear()
+
+
+def target_value_from_input(kpi_id: str, entered: float | Decimal | None) -> Decimal | None:
+    """The stored target value: percentages are typed as 25 for 25% and stored as 0.25."""
+    if entered is None:
+        return None
+    value = Decimal(str(entered))
+    unit = all_kpis()[kpi_id].unit if kpi_id in all_kpis() else None
+    return value / 100 if unit == "percent" else value
+
+
+def save_target(url: str, *, actor: Actor, data: dict[str, Any]) -> tuple[str, int]:
+    """Set a target through the target service: create it, or change the value of the one
+    already set for the same KPI, period start and segment. Returns ("created" or
+    "updated", target id); raises InvalidInput (per field), PermissionDenied, Conflict."""
+    from app.errors import Conflict
+    from app.services.catalogue import create_target, update_target
+
+    with Session(engine(url)) as session:
+        try:
+            target = create_target(session=session, data=data, actor=actor)
+            outcome = "created"
+        except Conflict:
+            session.rollback()
+            segment = data.get("segment") or None
+            existing = session.exec(
+                select(Target.id).where(
+                    Target.kpi_id == data["kpi_id"],
+                    Target.period_start == data["period_start"],
+                    Target.segment.is_(None) if segment is None else Target.segment == segment,
+                )
+            ).first()
+            if existing is None:
+                raise
+            target = update_target(
+                session=session,
+                target_id=existing,
+                data={"target_value": data["target_value"]},
+                actor=actor,
+            )
+            outcome = "updated"
+        target_id = int(target.id)
+    clear_kpi_caches()
+    return outcome, target_id
