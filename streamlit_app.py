@@ -1,13 +1,27 @@
-"""The frame shared by every page: page config, (later) the sign-in gate, navigation.
+"""The frame shared by every page: page config, the sign-in gate, navigation.
 
 Every file of ``pages/`` is registered here (tests/app/test_pages.py checks it), and
 no page gets a ``url_path``: with a ``pages/`` folder beside this file Streamlit can
 also run a page alone, and both ways must reach the same URL (style.md, convention 2).
+While nobody is signed in the navigation holds only the sign-in page; each page also
+checks sign-in and role itself (components.guard.page_setup), which is what enforces
+access: hiding pages here only keeps the menu tidy.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import streamlit as st
+
+from app.services.access import Actor, Permission
+from components.auth import current_actor
+from components.data import database_url, load_today
+from components.data_customers import actor_args, load_filter_options
+from components.filters import render_filter_sidebar
+from components.guard import sign_in_page
+from components.i18n import language_switch, t
 
 # (section, page file, title, icon). Data, so a test can compare it with pages/*.py;
 # the first page is the default one.
@@ -27,25 +41,55 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("Administration", "pages/admin.py", "Admin", ":material/admin_panel_settings:"),
 ]
 
+# The permission each page passes to page_setup (read when absent); a test checks that
+# the two agree. Only used to hide menu entries the role cannot open.
+PAGE_PERMISSIONS: dict[str, str] = {
+    "pages/data_entry.py": "write",
+    "pages/import_export.py": "export",
+    "pages/admin.py": "users",
+}
+
 
 def page_files() -> list[str]:
     """The page files registered in the navigation, in menu order."""
     return [file for _, file, _, _ in PAGES]
 
 
-def navigation_sections() -> dict[str, list[st.Page]]:
-    """``st.navigation``'s sections built from PAGES (the first page is the default)."""
+def allowed_pages(actor: Actor) -> list[tuple[str, str, str, str]]:
+    """The entries of PAGES the actor's role may open."""
+    return [
+        entry
+        for entry in PAGES
+        if actor.can(Permission(PAGE_PERMISSIONS.get(entry[1], Permission.read.value)))
+    ]
+
+
+def navigation_sections(actor: Actor) -> dict[str, list[st.Page]]:
+    """``st.navigation``'s sections for the actor (the first page is the default)."""
     sections: dict[str, list[st.Page]] = {}
-    for index, (section, file, title, icon) in enumerate(PAGES):
+    for index, (section, file, _, icon) in enumerate(allowed_pages(actor)):
+        # Menu titles in the user's language; PAGES keeps the English ones as data.
+        title = t(f"common.page_{Path(file).stem}")
         page = st.Page(file, title=title, icon=icon, default=index == 0)
-        sections.setdefault(section, []).append(page)
+        sections.setdefault(t(f"common.section_{section.lower()}"), []).append(page)
     return sections
 
 
 st.set_page_config(page_title="CRM", layout="wide", page_icon=":material/handshake:")
 
-# The sign-in gate (sign-in issue) goes here, before the navigation is built; every
-# page repeats the check in components.guard.page_setup for runs without this frame.
-
-pg = st.navigation(navigation_sections())
+actor = current_actor()
+if actor is None:
+    pg = st.navigation(
+        [st.Page(sign_in_page, title="Sign in", icon=":material/login:", default=True)],
+        position="hidden",
+    )
+else:
+    pg = st.navigation(navigation_sections(actor))
+    # Language and global filters live in the frame so they survive page switches; pages
+    # only read them (from the URL, with defaults) and so also work when run alone.
+    language_switch()
+    url = database_url()
+    render_filter_sidebar(
+        dt.date.fromisoformat(load_today(url)), load_filter_options(url, actor_args(actor))
+    )
 pg.run()

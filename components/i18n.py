@@ -6,9 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, translate
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, normalise_language, translate
 
 LANGUAGE_KEY = "crm_language"
+PICKER_KEY = "crm_language_picker"
 
 
 def current_language() -> str:
@@ -31,3 +32,21 @@ def set_language(language: str) -> None:
 def t(key: str, /, **params: Any) -> str:
     """Translate ``key`` into the session's language."""
     return translate(key, current_language(), **params)
+
+
+def _language_chosen() -> None:
+    set_language(st.session_state[PICKER_KEY])
+
+
+def language_switch() -> None:
+    """A language picker in the sidebar; the choice is kept in the session and the URL."""
+    current = current_language()
+    # The URL may have changed the language since the last run: the picker follows it.
+    st.session_state[PICKER_KEY] = current
+    st.sidebar.selectbox(
+        translate("common.language", current),
+        LANGUAGES,
+        key=PICKER_KEY,
+        format_func=LANGUAGE_NAMES.get,
+        on_change=_language_chosen,
+    )
