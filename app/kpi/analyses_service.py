@@ -41,11 +41,13 @@ from .operations import (
     complaints_opened,
     important_field_columns,
     open_past_sla_condition,
+    opened_in,
+    resolved_in,
     sla_hours,
     within_sla,
 )
 from .period import Period
-from .results import active_ids, count_active, first_orders, latest_nps_answers
+from .results import active_ids, answers_in, count_active, first_orders, latest_nps_answers
 from .sql import hours_between
 
 ComplaintKey = Literal["category", "severity", "status"]
@@ -148,33 +150,6 @@ def _frame(rows: Iterable[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _opened_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
-    start, end = ctx.bounds(period)
-    return [
-        Complaint.opened_at >= start,
-        Complaint.opened_at < end,
-        ctx.in_scope(Complaint.customer_id),
-    ]
-
-
-def _resolved_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
-    start, end = ctx.bounds(period)
-    return [
-        Complaint.resolved_at >= start,
-        Complaint.resolved_at < end,
-        ctx.in_scope(Complaint.customer_id),
-    ]
-
-
-def _answers_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
-    start, end = ctx.bounds(period)
-    return [
-        SurveyResponse.answered_at >= start,
-        SurveyResponse.answered_at < end,
-        ctx.in_scope(SurveyResponse.customer_id),
-    ]
-
-
 def quantiles_by(
     ctx: KpiContext,
     key: ColumnElement[Any],
@@ -243,7 +218,7 @@ def complaint_counts(ctx: KpiContext, *, period: Period, by: ComplaintKey) -> pd
         raise ValueError(f"complaint_counts: unknown grouping {by!r}")
     column = columns[by]
     rows = ctx.session.exec(
-        select(column, func.count(Complaint.id)).where(*_opened_in(ctx, period)).group_by(column)
+        select(column, func.count(Complaint.id)).where(*opened_in(ctx, period)).group_by(column)
     ).all()
     total = sum(count for _, count in rows)
     frame = _frame(
@@ -265,14 +240,14 @@ def complaint_trend(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
     opened = dict(
         ctx.session.exec(
             select(opened_month, func.count(Complaint.id))
-            .where(*_opened_in(ctx, period))
+            .where(*opened_in(ctx, period))
             .group_by(opened_month)
         ).all()
     )
     resolved = dict(
         ctx.session.exec(
             select(resolved_month, func.count(Complaint.id))
-            .where(*_resolved_in(ctx, period))
+            .where(*resolved_in(ctx, period))
             .group_by(resolved_month)
         ).all()
     )
@@ -336,13 +311,13 @@ def response_times(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
         ctx,
         Complaint.severity,
         hours_between(Complaint.opened_at, Complaint.first_response_at),
-        [*_opened_in(ctx, period), Complaint.first_response_at < end],
+        [*opened_in(ctx, period), Complaint.first_response_at < end],
     )
     resolution = quantiles_by(
         ctx,
         Complaint.severity,
         hours_between(Complaint.opened_at, Complaint.resolved_at),
-        _resolved_in(ctx, period),
+        resolved_in(ctx, period),
     )
     sla = {
         _plain(severity): (int(resolved), int(inside))
@@ -352,7 +327,7 @@ def response_times(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
                 func.count(Complaint.id),
                 func.count(Complaint.id).filter(within_sla(ctx)),
             )
-            .where(*_resolved_in(ctx, period))
+            .where(*resolved_in(ctx, period))
             .group_by(Complaint.severity)
         ).all()
     }
@@ -473,9 +448,7 @@ def satisfaction_by_month(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
     """
     month = ctx.local_month(SurveyResponse.answered_at, period)
     scored = (
-        select(month.label("month"), SurveyResponse.csat)
-        .where(*_answers_in(ctx, period))
-        .subquery()
+        select(month.label("month"), SurveyResponse.csat).where(*answers_in(ctx, period)).subquery()
     )
     csat = {
         row[0]: row[1:]
@@ -500,7 +473,7 @@ def satisfaction_by_month(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
             )
             .label("rank"),
         )
-        .where(*_answers_in(ctx, period), SurveyResponse.nps.is_not(None))
+        .where(*answers_in(ctx, period), SurveyResponse.nps.is_not(None))
         .subquery()
     )
     nps = {
@@ -542,7 +515,7 @@ def satisfaction_by_segment(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
     answers = (
         select(_segment_label().label("segment"), SurveyResponse.csat)
         .join(Customer, Customer.id == SurveyResponse.customer_id)
-        .where(*_answers_in(ctx, period))
+        .where(*answers_in(ctx, period))
         .subquery()
     )
     csat = {
@@ -616,7 +589,7 @@ def satisfaction_by_revenue_band(ctx: KpiContext, *, period: Period) -> pd.DataF
             func.sum(SurveyResponse.csat).label("total"),
             func.count(SurveyResponse.csat).label("rated"),
         )
-        .where(*_answers_in(ctx, period), SurveyResponse.csat.is_not(None))
+        .where(*answers_in(ctx, period), SurveyResponse.csat.is_not(None))
         .group_by(SurveyResponse.customer_id)
         .subquery()
     )

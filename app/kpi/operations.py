@@ -464,7 +464,8 @@ def sales_cycle_days(ctx: KpiContext, period: Period) -> Measured:
 
 
 # ---------------------------------------------------------------- complaints (seed 003)
-def _opened_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
+def opened_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
+    """Conditions: complaints of scoped customers opened in the period."""
     start, end = ctx.bounds(period)
     return [
         Complaint.opened_at >= start,
@@ -473,7 +474,8 @@ def _opened_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
     ]
 
 
-def _resolved_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
+def resolved_in(ctx: KpiContext, period: Period) -> list[ColumnElement[bool]]:
+    """Conditions: complaints of scoped customers resolved in the period."""
     start, end = ctx.bounds(period)
     return [
         Complaint.resolved_at >= start,
@@ -516,7 +518,7 @@ def within_sla(ctx: KpiContext) -> ColumnElement[bool]:
 def complaints_opened(ctx: KpiContext, period: Period) -> int:
     return ctx.memo(
         ("complaints", period),
-        lambda: ctx.scalar(select(func.count(Complaint.id)).where(*_opened_in(ctx, period))),
+        lambda: ctx.scalar(select(func.count(Complaint.id)).where(*opened_in(ctx, period))),
     )
 
 
@@ -548,7 +550,7 @@ def first_response_hours(ctx: KpiContext, period: Period) -> Measured:
     values = _durations(
         ctx,
         hours_between(Complaint.opened_at, Complaint.first_response_at),
-        *_opened_in(ctx, period),
+        *opened_in(ctx, period),
         Complaint.first_response_at.is_not(None),
     )
     median, p90 = median_and_p90(values)
@@ -567,7 +569,7 @@ def first_response_hours(ctx: KpiContext, period: Period) -> Measured:
 )
 def resolution_hours(ctx: KpiContext, period: Period) -> Measured:
     values = _durations(
-        ctx, hours_between(Complaint.opened_at, Complaint.resolved_at), *_resolved_in(ctx, period)
+        ctx, hours_between(Complaint.opened_at, Complaint.resolved_at), *resolved_in(ctx, period)
     )
     median, p90 = median_and_p90(values)
     return Measured(median, {"p90": p90, "n": len(values)})
@@ -585,7 +587,7 @@ def resolution_hours(ctx: KpiContext, period: Period) -> Measured:
 def sla_compliance_rate(ctx: KpiContext, period: Period) -> float | None:
     inside, total = ctx.session.exec(
         select(func.count(Complaint.id).filter(within_sla(ctx)), func.count(Complaint.id)).where(
-            *_resolved_in(ctx, period)
+            *resolved_in(ctx, period)
         )
     ).one()
     return ratio(inside, total)

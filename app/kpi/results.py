@@ -335,7 +335,8 @@ def complaint_recovery_rate(ctx: KpiContext, period: Period) -> float | None:
     return ratio(recovered, total)
 
 
-def _answers(ctx: KpiContext, period: Period) -> list:
+def answers_in(ctx: KpiContext, period: Period) -> list:
+    """Conditions: survey answers of scoped customers given in the period."""
     start, end = ctx.bounds(period)
     return [
         SurveyResponse.answered_at >= start,
@@ -355,7 +356,7 @@ def _answers(ctx: KpiContext, period: Period) -> list:
 def csat_avg(ctx: KpiContext, period: Period) -> float | None:
     value = ctx.scalar(
         select(func.avg(SurveyResponse.csat)).where(
-            *_answers(ctx, period), SurveyResponse.csat.is_not(None)
+            *answers_in(ctx, period), SurveyResponse.csat.is_not(None)
         )
     )
     return None if value is None else float(value)
@@ -374,7 +375,7 @@ def csat_share(ctx: KpiContext, period: Period) -> float | None:
         select(
             func.count(SurveyResponse.id).filter(SurveyResponse.csat >= 4),
             func.count(SurveyResponse.id),
-        ).where(*_answers(ctx, period), SurveyResponse.csat.is_not(None))
+        ).where(*answers_in(ctx, period), SurveyResponse.csat.is_not(None))
     ).one()
     return ratio(satisfied, total)
 
@@ -392,7 +393,7 @@ def latest_nps_answers(ctx: KpiContext, period: Period):  # noqa: ANN201
             )
             .label("rank"),
         )
-        .where(*_answers(ctx, period), SurveyResponse.nps.is_not(None))
+        .where(*answers_in(ctx, period), SurveyResponse.nps.is_not(None))
         .subquery()
     )
     return select(ranked.c.customer_id, ranked.c.nps).where(ranked.c.rank == 1).subquery()
