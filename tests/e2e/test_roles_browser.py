@@ -77,3 +77,31 @@ def test_staff_see_their_own_customers_then_a_manager_signs_in(
     no_exception(page)
 
     assert 0 < staff_count < manager_count
+
+
+def _open_segments(page: Page) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Segments").click()
+    expect(page.get_by_role("heading", name="Segments")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+
+
+def test_manager_changes_an_rfm_weight(page: Page, streamlit_server: str) -> None:
+    sign_in(page, streamlit_server, "manager")
+    _open_segments(page)
+    recency = page.locator('input[type="range"][aria-label="Weight of recency (R)"]')
+    expect(recency).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    before = float(recency.input_value())
+
+    recency.focus()
+    recency.press("ArrowRight")  # one step: +0.1
+    save = page.get_by_role("button", name="Save", exact=True)
+    expect(save).to_be_enabled(timeout=RENDER_TIMEOUT_MS)
+    save.click()
+    page.get_by_role("button", name="Yes, save").click()
+    expect(page.get_by_text("RFM settings saved.")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+
+    # A new session reads the stored weight back from the settings table.
+    sign_in(page, streamlit_server, "manager")
+    _open_segments(page)
+    stored = page.locator('input[type="range"][aria-label="Weight of recency (R)"]')
+    expect(stored).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    assert float(stored.input_value()) == pytest.approx(before + 0.1)
