@@ -1,8 +1,5 @@
-"""Sign-in and roles in a real browser: staff see only their customers; sign out; manager.
-
-(The issue's "manager changes an RFM weight" step needs the Segments page, which does not
-exist yet; it belongs with that page's browser test.)
-"""
+"""Sign-in and roles in a real browser: staff see only their customers; sign out; a
+manager signs in and changes an RFM weight."""
 
 from __future__ import annotations
 
