@@ -11,7 +11,7 @@ actor = page_setup("Import & export", permission=Permission.export)
 url = database_url()
 
 st.title("Import & export")
-st.caption("Columns of every file type: docs/import.md; sample files: data/samples/.")
+st.caption("Columns of every file type: docs/import-formats.md; sample files: data/samples/.")
 import_tab, export_tab = st.tabs(["Import", "Export"])
 with import_tab:
     forms.import_panel(actor=actor, url=url)
