@@ -62,8 +62,21 @@ def load_overview(
 
 
 def clear_overview_cache() -> None:
-    """Forget cached overview numbers; call after writing orders, customers or complaints."""
+    """Forget cached dashboard reads; call after writing any customer-facing record.
+
+    An order, interaction, complaint or answer changes KPIs on nearly every dashboard, so
+    a record write clears the overview, KPI, analysis and customer loaders together (pick
+    lists are cleared separately by clear_entry_caches). Imported lazily: those modules
+    import this one.
+    """
+    from components.data_analyses import clear_analysis_caches
+    from components.data_customers import clear_customer_caches
+    from components.data_kpi import clear_kpi_caches
+
     load_overview.clear()
+    clear_kpi_caches()
+    clear_analysis_caches()
+    clear_customer_caches()
 
 
 # --------------------------------------------------------------------------- data entry
