@@ -12,7 +12,9 @@ from components.charts_sales import (
     show_chart,
     show_table,
 )
+from components.data import database_url
 from components.data_analyses import complaint_data, today
+from components.drilldown import kpi_drilldown
 from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
 from components.guard import page_setup
@@ -45,6 +47,14 @@ if not data.has_data:
     )
 else:
     render_cards(kpi_cards(data.kpis, CARDS, language), key_prefix="complaints")
+
+    kpi_drilldown(
+        [spec.kpi_id for spec in CARDS],
+        url=database_url(),
+        filters=filters,
+        actor=actor,
+        key_prefix="complaints",
+    )
 
     st.subheader(t("complaints.section_counts"))
     left, right = st.columns(2)

@@ -21,6 +21,7 @@ from components.data_kpi import (
     save_target,
     target_value_from_input,
 )
+from components.drilldown import kpi_drilldown
 from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
 from components.guard import page_setup
@@ -86,6 +87,14 @@ for tab, (family, members) in zip(tabs[1:], families.items(), strict=True):
         )
 
 # ------------------------------------------------------------------ data completeness
+kpi_drilldown(
+    [kpi["id"] for kpi in report["kpis"]],
+    url=url,
+    filters=filters,
+    actor=actor,
+    key_prefix="evaluation",
+)
+
 st.subheader(t("evaluation.completeness_title"))
 st.caption(t("evaluation.completeness_caption"))
 completeness = load_completeness_by_owner(url, key, own)

@@ -5,7 +5,9 @@ import streamlit as st
 
 from components import charts_sales as charts
 from components.charts_sales import CardSpec
+from components.data import database_url
 from components.data_analyses import pipeline_data, today
+from components.drilldown import kpi_drilldown
 from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
 from components.guard import page_setup
@@ -34,6 +36,14 @@ if not data.has_data:
     )
 else:
     charts.render_cards(charts.kpi_cards(data.kpis, CARDS, language), key_prefix="pipeline")
+
+    kpi_drilldown(
+        [spec.kpi_id for spec in CARDS],
+        url=database_url(),
+        filters=filters,
+        actor=actor,
+        key_prefix="pipeline",
+    )
 
     st.subheader(t("pipeline.section_stages"))
     st.caption(t("pipeline.stages_note"))

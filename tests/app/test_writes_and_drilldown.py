@@ -1,4 +1,4 @@
-"""A write made in the app shows on the dashboards' next render: it clears their caches."""
+"""Dashboards show a write on their next render, and their KPI numbers can be drilled into."""
 
 from __future__ import annotations
 
@@ -62,3 +62,27 @@ def test_an_order_shows_on_the_overview_after_the_write_clears_the_caches(
     # The form path clears the dashboard caches; the next render shows the order.
     clear_overview_cache()
     assert revenue_card(seeded_sqlite_url) != before
+
+
+@pytest.mark.parametrize(
+    ("page_file", "kpi_id"),
+    [
+        ("pipeline.py", "pipeline_value"),
+        ("complaints.py", "complaints_opened"),
+        ("evaluation.py", "revenue"),
+    ],
+)
+def test_kpi_numbers_can_be_drilled_into(
+    page_file: str, kpi_id: str, seeded_sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", seeded_sqlite_url)
+    monkeypatch.setenv("CRM_AS_OF", DEMO_TODAY.isoformat())
+    at = AppTest.from_file(str(ROOT / "pages" / page_file), default_timeout=60)
+    at.session_state["crm_user"] = ensure_user(seeded_sqlite_url, "manager")
+    at.query_params["preset"] = "this_year"
+    at.run()
+    prefix = page_file.removesuffix(".py")
+    at.selectbox(key=f"{prefix}_drill_kpi").set_value(kpi_id).run()
+    assert not at.exception
+    assert any(frame.value.shape[0] > 0 for frame in at.dataframe)
+    assert any(button.label for button in at.get("download_button"))
