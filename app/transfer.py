@@ -1007,7 +1007,7 @@ def _write_orders(
     plan_only: bool,
 ) -> None:
     """Orders: rows grouped by order code, each row one line."""
-    from app.services.sales import order_totals
+    from app.services.sales import checked_order_totals
 
     header_fields = set(OrderCreate.model_fields) - {"lines"}
     line_fields = set(OrderLineCreate.model_fields)
@@ -1054,6 +1054,12 @@ def _write_orders(
                         row_no, column = first_row, field_to_col.get(parts[0], parts[0])
                     result.errors.append(RowError(row_no, column, message))
             continue
+        try:
+            amount, cost = checked_order_totals(order_in.lines)
+        except InvalidInput as exc:
+            if plan_only:
+                result.errors.append(RowError(first_row, "", exc.field_errors["lines"]))
+            continue
         if bad:
             continue
         if code in existing:
@@ -1071,7 +1077,6 @@ def _write_orders(
             inserted += 1
         if plan_only:
             continue
-        amount, cost = order_totals(order_in.lines)
         row = order_in.model_dump(exclude={"lines"})
         row.update(code=code, amount=amount, cost=cost)
         line_rows = [line.model_dump() for line in order_in.lines]

@@ -49,6 +49,7 @@ from app.services.common import (
 )
 
 CENT = Decimal("0.01")
+MONEY_LIMIT = Decimal("9999999999999999.99")  # the largest value a money column holds
 
 
 def create_product(
@@ -117,6 +118,17 @@ def order_totals(lines: list[OrderLineCreate]) -> tuple[Decimal, Decimal]:
     )
 
 
+def checked_order_totals(lines: list[OrderLineCreate]) -> tuple[Decimal, Decimal]:
+    """``order_totals``, or InvalidInput when a total does not fit a money column."""
+    try:
+        amount, cost = order_totals(lines)
+    except ArithmeticError:  # beyond Decimal's precision: absurd quantities or prices
+        raise InvalidInput({"lines": "the order total is too large"}) from None
+    if amount > MONEY_LIMIT or cost > MONEY_LIMIT:
+        raise InvalidInput({"lines": "the order total is too large"})
+    return amount, cost
+
+
 def next_order_code(*, session: Session) -> str:
     """The next free order code of the form DH000123."""
     candidate = (session.exec(select(func.max(Order.id))).one() or 0) + 1
@@ -153,10 +165,10 @@ def create_order(
             },
         },
     )
+    amount, cost = checked_order_totals(order_in.lines)
     code = order_in.code or next_order_code(session=session)
     if session.exec(select(Order.id).where(Order.code == code)).first():
         raise Conflict(f"An order with code {code} already exists.")
-    amount, cost = order_totals(order_in.lines)
     order = Order.model_validate(
         order_in.model_dump(exclude={"lines", "code"}),
         update={"code": code, "amount": amount, "cost": cost, "created_at": utcnow()},
