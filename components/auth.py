@@ -22,6 +22,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from app import config
+from app import formatting as fmt
 from app.auth import (
     active_user_by_email,
     authenticate,
@@ -45,6 +46,7 @@ from app.services.users import (
 )
 from app.settings import display_timezone, get_setting, local_midnight_utc
 from components.data import QUERY_MAX_ENTRIES, database_url, engine
+from components.i18n import current_language, t
 
 SESSION_KEY = "crm_user"
 # A message for the next sign-in form ("your session expired"), popped when shown.
@@ -154,15 +156,12 @@ def current_user() -> SignedInUser | None:
             _audit_sign_out(url, user, reason="expired")
             if sso_configured() and _sso_logged_in():
                 st.logout()
-            _forget(
-                f"You were signed out after {idle_hours:g} hours without activity. "
-                "Please sign in again."
-            )
+            _forget(t("auth.expired", hours=f"{idle_hours:g}"))
             return None
         account = load_account(url, user.user_id)
         if account is None or not account[0]:
             _audit_sign_out(url, user, reason="inactive")
-            _forget("Your account is no longer active. Ask an admin if this is a mistake.")
+            _forget(t("auth.inactive"))
             return None
     except DatabaseUnavailable:
         # The page's database check shows what to fix; the session stays as it was.
@@ -183,22 +182,22 @@ def current_actor() -> Actor | None:
 def sign_in_form() -> None:
     """The sign-in page: the form, demo accounts in demo mode, a first-run hint."""
     url = database_url()
-    st.title("Sign in")
+    st.title(t("auth.title"))
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.info(notice, icon=":material/logout:")
     with st.form("sign_in_form", clear_on_submit=True):
         username = st.text_input(
-            "Username", key="sign_in_form_username", max_chars=200, autocomplete="username"
+            t("auth.username"), key="sign_in_form_username", max_chars=200, autocomplete="username"
         )
         password = st.text_input(
-            "Password",
+            t("auth.password"),
             type="password",
             key="sign_in_form_password",
             max_chars=200,
             autocomplete="current-password",
         )
-        submitted = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
+        submitted = st.form_submit_button(t("auth.submit"), type="primary", icon=":material/login:")
     if submitted:
         try:
             with Session(engine(url)) as session:
@@ -220,7 +219,7 @@ def sign_in_form() -> None:
             st.rerun()
     if sso_configured():
         st.button(
-            "Sign in with single sign-on",
+            t("auth.sso"),
             key="sign_in_sso",
             icon=":material/key:",
             on_click=st.login,
@@ -229,8 +228,7 @@ def sign_in_form() -> None:
         _demo_accounts()
     elif load_user_count(url) == 0:
         st.warning(
-            "No user account exists yet. Create the first admin from a terminal in the "
-            "project folder:\n\n`python -m app create-user --username admin --role admin`",
+            t("auth.no_users"),
             icon=":material/person_add:",
         )
 
@@ -242,19 +240,17 @@ def _demo_accounts() -> None:
         f"| `{username}` | {role} | `{password}` |"
         for username, (role, password) in DEMO_ACCOUNTS.items()
     )
-    st.markdown(
-        "**Demo mode**: sign in with one of these accounts (`make run` printed them too).\n\n"
-        f"| username | role | password |\n|---|---|---|\n{rows}"
-    )
+    header = f"| {t('auth.demo_username')} | {t('auth.demo_role')} | {t('auth.demo_password')} |"
+    st.markdown(f"{t('auth.demo_intro')}\n\n{header}\n|---|---|---|\n{rows}")
 
 
 def user_sidebar(user: SignedInUser) -> None:
     """Who is signed in, their role, and the sign-out button, in the sidebar."""
     with st.sidebar:
         st.markdown(f"**{user.display_name}**  \n`{user.username}` · {user.role}")
-        if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+        if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             _audit_sign_out(database_url(), user)
-            _forget("You are signed out.")
+            _forget(t("auth.signed_out"))
             if sso_configured() and _sso_logged_in():
                 st.logout()
             st.rerun()
@@ -284,11 +280,10 @@ def _sso_user(url: str) -> SignedInUser | None:
         user = active_user_by_email(session=session, email=email)
         if user is None:
             st.error(
-                f"No active account has the email {email or '(none)'}; ask an admin to "
-                "create one or to set this email on yours.",
+                t("auth.sso_no_account", email=email or t("auth.sso_no_email")),
                 icon=":material/person_off:",
             )
-            st.button("Use another account", key="sso_logout", on_click=st.logout)
+            st.button(t("auth.sso_other_account"), key="sso_logout", on_click=st.logout)
             return None
         record_sign_in(session=session, user=user, method="sso")
         signed_in = SignedInUser(
@@ -369,8 +364,13 @@ def _after_user_write(message: str, key_prefix: str) -> None:
 
 def _show_error(exc: CRMError) -> None:
     if isinstance(exc, InvalidInput):
+        labels = {
+            field: t(f"admin.{field}")
+            for field in ("username", "display_name", "email", "role", "password")
+        }
         for field, message in exc.field_errors.items():
-            st.error(f"{field.replace('_', ' ').capitalize()} {message}.")
+            label = labels.get(field) or field.replace("_", " ").capitalize()
+            st.error(f"{label} {message}.")
     else:
         st.error(str(exc))
 
@@ -388,10 +388,12 @@ def users_admin(actor: Actor, *, key_prefix: str = "users") -> None:
         width="stretch",
         column_config={
             "id": None,
-            "display_name": "name",
-            "failed_attempts": st.column_config.NumberColumn("failed sign-ins"),
-            "locked_until": st.column_config.DatetimeColumn("locked until"),
-            "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD"),
+            "display_name": t("admin.column_name"),
+            "failed_attempts": st.column_config.NumberColumn(t("admin.column_failed_attempts")),
+            "locked_until": st.column_config.DatetimeColumn(t("admin.column_locked_until")),
+            "created_at": st.column_config.DatetimeColumn(
+                t("admin.column_created_at"), format="YYYY-MM-DD"
+            ),
         },
         key=f"{key_prefix}_table",
     )
@@ -403,14 +405,14 @@ def users_admin(actor: Actor, *, key_prefix: str = "users") -> None:
 
 
 def _create_user_form(actor: Actor) -> None:
-    st.markdown("**New user**")
+    st.markdown(t("admin.new_user"))
     with st.form("user_form", clear_on_submit=True):
-        username = st.text_input("Username", key="user_form_username")
-        display_name = st.text_input("Name", key="user_form_display_name")
-        email = st.text_input("Email (for single sign-on)", key="user_form_email")
-        role = st.selectbox("Role", [r.value for r in Role], index=3, key="user_form_role")
-        password = st.text_input("Password", type="password", key="user_form_password")
-        submitted = st.form_submit_button("Create user", icon=":material/person_add:")
+        username = st.text_input(t("admin.username"), key="user_form_username")
+        display_name = st.text_input(t("admin.display_name"), key="user_form_display_name")
+        email = st.text_input(t("admin.email"), key="user_form_email")
+        role = st.selectbox(t("admin.role"), [r.value for r in Role], index=3, key="user_form_role")
+        password = st.text_input(t("admin.password"), type="password", key="user_form_password")
+        submitted = st.form_submit_button(t("admin.create_user"), icon=":material/person_add:")
     if submitted:
         try:
             with Session(engine(database_url())) as session:
@@ -428,22 +430,23 @@ def _create_user_form(actor: Actor) -> None:
         except CRMError as exc:
             _show_error(exc)
         else:
-            _after_user_write(f"Created {role} user {username.strip()}.", "users")
+            _after_user_write(t("admin.created", role=role, username=username.strip()), "users")
 
 
 def _change_user(actor: Actor, users: pd.DataFrame, *, key_prefix: str) -> None:
-    st.markdown("**Change a user**")
+    st.markdown(t("admin.change_user"))
     if users.empty:
-        st.caption("No user yet.")
+        st.caption(t("admin.no_user"))
         return
+    inactive = t("admin.inactive")
     labels = {
         int(row.id): f"{row.username} — {row.display_name} ({row.role}"
-        + ("" if row.active else ", inactive")
+        + ("" if row.active else inactive)
         + ")"
         for row in users.itertuples()
     }
     user_id = st.selectbox(
-        "User", list(labels), format_func=labels.get, key=f"{key_prefix}_selected"
+        t("admin.user"), list(labels), format_func=labels.get, key=f"{key_prefix}_selected"
     )
     row = users.loc[users["id"] == user_id].iloc[0]
     url = database_url()
@@ -459,31 +462,39 @@ def _change_user(actor: Actor, users: pd.DataFrame, *, key_prefix: str) -> None:
 
     with st.form("role_form"):
         roles = [r.value for r in Role]
-        role = st.selectbox("Role", roles, index=roles.index(row.role), key="role_form_role")
-        if st.form_submit_button("Change role", icon=":material/badge:"):
+        role = st.selectbox(
+            t("admin.role"), roles, index=roles.index(row.role), key="role_form_role"
+        )
+        if st.form_submit_button(t("admin.change_role"), icon=":material/badge:"):
             run(
                 lambda s: change_role(session=s, actor=actor, user_id=user_id, role=role),
-                f"{row.username} is now {role}.",
+                t("admin.role_changed", username=row.username, role=role),
             )
     with st.form("password_form", clear_on_submit=True):
-        password = st.text_input("New password", type="password", key="password_form_password")
-        if st.form_submit_button("Reset password", icon=":material/password:"):
+        password = st.text_input(
+            t("admin.new_password"), type="password", key="password_form_password"
+        )
+        if st.form_submit_button(t("admin.reset_password"), icon=":material/password:"):
             run(
                 lambda s: reset_password(
                     session=s, actor=actor, user_id=user_id, password=password
                 ),
-                f"The password of {row.username} was reset.",
+                t("admin.password_reset", username=row.username),
             )
     if row.active:
-        if st.button("Deactivate", key=f"{key_prefix}_deactivate", icon=":material/person_off:"):
+        if st.button(
+            t("admin.deactivate"), key=f"{key_prefix}_deactivate", icon=":material/person_off:"
+        ):
             run(
                 lambda s: deactivate_user(session=s, actor=actor, user_id=user_id),
-                f"{row.username} is deactivated.",
+                t("admin.deactivated", username=row.username),
             )
-    elif st.button("Reactivate", key=f"{key_prefix}_reactivate", icon=":material/person_check:"):
+    elif st.button(
+        t("admin.reactivate"), key=f"{key_prefix}_reactivate", icon=":material/person_check:"
+    ):
         run(
             lambda s: reactivate_user(session=s, actor=actor, user_id=user_id),
-            f"{row.username} is active again.",
+            t("admin.reactivated", username=row.username),
         )
 
 
@@ -492,30 +503,35 @@ def audit_log_view(actor: Actor, *, key_prefix: str = "audit") -> None:
     url = database_url()
     args = _actor_args(actor)
     users = load_users(url, *_actor_args(actor))
-    names = {int(row.id): row.username for row in users.itertuples()}
+    user_labels = {None: t("admin.all_users")}
+    user_labels.update({int(row.id): row.username for row in users.itertuples()})
+    entities = load_audit_entities(url, args)
+    entity_labels = {None: t("admin.all_entities"), **{entity: entity for entity in entities}}
+    action_labels = {None: t("admin.all_actions")}
+    action_labels.update({a.value: a.value.replace("_", " ") for a in AuditAction})
     # The real date, not CRM_AS_OF: audit rows are stamped with the real time.
     today = dt.datetime.now(display_timezone()).date()
     user_column, entity_column, action_column, date_column = st.columns(4)
     user_id = user_column.selectbox(
-        "User",
-        [None, *names],
-        format_func=lambda value: "All users" if value is None else names[value],
+        t("admin.user"),
+        list(user_labels),
+        format_func=user_labels.get,
         key=f"{key_prefix}_user",
     )
     entity = entity_column.selectbox(
-        "Entity",
-        [None, *load_audit_entities(url, args)],
-        format_func=lambda value: "All entities" if value is None else value,
+        t("admin.entity"),
+        list(entity_labels),
+        format_func=entity_labels.get,
         key=f"{key_prefix}_entity",
     )
     action = action_column.selectbox(
-        "Action",
-        [None, *(a.value for a in AuditAction)],
-        format_func=lambda value: "All actions" if value is None else value.replace("_", " "),
+        t("admin.action"),
+        list(action_labels),
+        format_func=action_labels.get,
         key=f"{key_prefix}_action",
     )
     days = date_column.date_input(
-        "Dates",
+        t("admin.dates"),
         value=(today - dt.timedelta(days=30), today),
         key=f"{key_prefix}_dates",
     )
@@ -531,10 +547,10 @@ def audit_log_view(actor: Actor, *, key_prefix: str = "audit") -> None:
         start.isoformat() if start else None,
         (end or start).isoformat() if start else None,
     )
-    st.caption(f"{len(frame):,} rows (newest first, at most 1,000).")
+    st.caption(t("admin.audit_rows", rows=fmt.number(len(frame), current_language())))
     st.dataframe(frame, hide_index=True, width="stretch", key=f"{key_prefix}_table")
     st.download_button(
-        "Download CSV",
+        t("admin.download_csv"),
         frame.to_csv(index=False).encode("utf-8"),
         file_name="audit_log.csv",
         mime="text/csv",

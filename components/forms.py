@@ -3,8 +3,10 @@
 Every form follows style.md convention 10: ``st.form("<entity>_form",
 clear_on_submit=True)``, widget keys ``"<entity>_form_<field>"``, the submission handled
 after the form (validate through the service, clear the cached reads it affects, then
-``st.success`` or ``st.error`` per field). All user-visible text of a form sits in its
-``*_TEXT`` dict, ready for the translation layer.
+``st.success`` or ``st.error`` per field). All user-visible text of a form is named in its
+``*_KEYS`` dict (keys of app/i18n/catalog/entry.py and transfer.py), which ``localised``
+turns into the session's language during the script run; format_funcs only read the
+resulting dicts, since Streamlit may call them outside the run.
 
 Double submits: each submission carries an idempotency key made of a per-form nonce and
 a digest of the submitted values. The nonce changes after every save, except that the
@@ -29,6 +31,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
+from app import formatting as fmt
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import (
     OPEN_STAGES,
@@ -54,25 +57,22 @@ from components.data import (
     load_timezone_name,
     search_customer_options,
 )
+from components.i18n import current_language, t
 
 REPEAT_WINDOW_SECONDS = 60
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
-PICKER_TEXT = {
-    "search": "Find a customer (name, code or phone)",
-    "search_help": "Accents and case are ignored: 'thanh phu' finds 'Thanh Phú'.",
-    "customer": "Customer",
-    "none": "No customer matches; try part of the name, the code or the phone number.",
-    "hint": "Pick a customer above to enter records for them.",
-}
-COMMON_TEXT = {
-    "saved_again": "Already saved (a repeated submission): {what}.",
-    "open_customer": "open the customer",
-    "no_customer": "Pick a customer first (search above the tabs).",
-}
-
 
 # --------------------------------------------------------------------------- helpers
+def localised(keys: dict[str, Any]) -> dict[str, Any]:
+    """``keys`` (nested dicts of catalog keys) with every key replaced by its message in
+    the session's language. Call during the script run, never inside a format_func."""
+    return {
+        name: localised(value) if isinstance(value, dict) else t(value)
+        for name, value in keys.items()
+    }
+
+
 def md_escape(text: object) -> str:
     """Text shown literally inside Markdown (names may contain *, _, <script>...)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
@@ -129,7 +129,7 @@ def show_field_errors(error: InvalidInput, labels: dict[str, str]) -> None:
         label = labels.get(field) or labels.get(head) or field.replace("_", " ")
         if head == "lines" and "." in field:
             parts = field.split(".")
-            label = f"Line {int(parts[1]) + 1}" + (
+            label = t("entry.line", n=int(parts[1]) + 1) + (
                 f" {labels.get(parts[2], parts[2])}" if len(parts) > 2 else ""
             )
         st.error(f"**{md_escape(label)}**: {md_escape(message)}", icon=":material/error:")
@@ -167,7 +167,7 @@ def submit(
         clear_entry_caches(*clears)
     repeated = _remember(form, payload, key)
     if repeated:
-        st.info(COMMON_TEXT["saved_again"].format(what=message), icon=":material/info:")
+        st.info(t("entry.common_saved_again", what=message), icon=":material/info:")
     else:
         st.success(message, icon=":material/check_circle:")
     return record
@@ -175,7 +175,8 @@ def submit(
 
 def customer_link(customer_id: int, text: str | None = None) -> str:
     """A Markdown link to the customer 360° page."""
-    return f"[{text or COMMON_TEXT['open_customer']}](customer?id={int(customer_id)})"
+    label = text or t("entry.common_open_customer")
+    return f"[{label}](customer?id={int(customer_id)})"
 
 
 def _money(value: Any) -> Decimal | None:
@@ -208,18 +209,18 @@ def _none_if_blank(value: Any) -> Any:
 def customer_picker(*, actor: Actor, url: str, key_prefix: str = "entry") -> int | None:
     """Type-ahead customer search (≤ 20 matches); returns the chosen customer's id."""
     query = st.text_input(
-        PICKER_TEXT["search"],
+        t("entry.picker_search"),
         key=f"{key_prefix}_customer_search",
-        help=PICKER_TEXT["search_help"],
+        help=t("entry.picker_search_help"),
         max_chars=100,
     )
     matches = search_customer_options(url, query or "", *actor_key(actor))
     if matches.empty:
-        st.caption(PICKER_TEXT["none"])
+        st.caption(t("entry.picker_none"))
         return None
     labels = dict(zip(matches["customer_id"].tolist(), matches["label"].tolist(), strict=True))
     return st.selectbox(
-        PICKER_TEXT["customer"],
+        t("entry.picker_customer"),
         options=list(labels),
         format_func=lambda customer_id: labels.get(customer_id, str(customer_id)),
         key=f"{key_prefix}_customer_id",
@@ -228,34 +229,34 @@ def customer_picker(*, actor: Actor, url: str, key_prefix: str = "entry") -> int
 
 def _need_customer(customer_id: int | None) -> bool:
     if customer_id is None:
-        st.error(COMMON_TEXT["no_customer"], icon=":material/person_search:")
+        st.error(t("entry.common_no_customer"), icon=":material/person_search:")
         return False
     return True
 
 
 # --------------------------------------------------------------------------- interaction
-INTERACTION_TEXT = {
-    "header": "Log an interaction",
+INTERACTION_KEYS = {
+    "header": "entry.interaction_header",
     "fields": {
-        "customer_id": "Customer",
-        "kind": "Kind",
-        "direction": "Direction",
-        "occurred_at": "Occurred at",
-        "occurred_on": "Date",
-        "occurred_time": "Time",
-        "subject": "Subject",
-        "notes": "Notes",
-        "outcome": "Outcome",
-        "follow_up_due": "Follow-up date",
+        "customer_id": "entry.interaction_field_customer_id",
+        "kind": "entry.interaction_field_kind",
+        "direction": "entry.interaction_field_direction",
+        "occurred_at": "entry.interaction_field_occurred_at",
+        "occurred_on": "entry.interaction_field_occurred_on",
+        "occurred_time": "entry.interaction_field_occurred_time",
+        "subject": "entry.interaction_field_subject",
+        "notes": "entry.interaction_field_notes",
+        "outcome": "entry.interaction_field_outcome",
+        "follow_up_due": "entry.interaction_field_follow_up_due",
     },
-    "submit": "Save interaction",
-    "saved": "Saved interaction #{id} ({kind}: {subject}) — {link}.",
+    "submit": "entry.interaction_submit",
+    "saved": "entry.interaction_saved",
 }
 
 
 def interaction_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """Log a call, email, meeting... with the customer picked above."""
-    text = INTERACTION_TEXT
+    text = localised(INTERACTION_KEYS)
     labels = text["fields"]
     tz_name = load_timezone_name(url)
     now = local_now(tz_name)
@@ -313,33 +314,33 @@ def interaction_form(*, actor: Actor, url: str, customer_id: int | None) -> None
 
 
 # --------------------------------------------------------------------------- customer, contact
-CUSTOMER_TEXT = {
-    "header": "New customer",
+CUSTOMER_KEYS = {
+    "header": "entry.customer_header",
     "fields": {
-        "code": "Code (blank: next free code)",
-        "name": "Name",
-        "kind": "Kind",
-        "phone": "Phone",
-        "email": "Email",
-        "tax_code": "Tax code",
-        "province": "Province",
-        "segment": "Segment",
-        "industry": "Industry",
-        "address": "Address",
-        "representative": "Representative",
-        "channel": "Acquired via",
+        "code": "entry.customer_field_code",
+        "name": "entry.customer_field_name",
+        "kind": "entry.customer_field_kind",
+        "phone": "entry.customer_field_phone",
+        "email": "entry.customer_field_email",
+        "tax_code": "entry.customer_field_tax_code",
+        "province": "entry.customer_field_province",
+        "segment": "entry.customer_field_segment",
+        "industry": "entry.customer_field_industry",
+        "address": "entry.customer_field_address",
+        "representative": "entry.customer_field_representative",
+        "channel": "entry.customer_field_channel",
     },
-    "submit": "Save customer",
-    "saved": "Saved customer {code} · {name} — {link}.",
-    "duplicates": "This customer may already exist. Open the existing record, or save anyway.",
-    "save_anyway": "Save anyway",
-    "discard": "Discard",
+    "submit": "entry.customer_submit",
+    "saved": "entry.customer_saved",
+    "duplicates": "entry.customer_duplicates",
+    "save_anyway": "entry.customer_save_anyway",
+    "discard": "entry.customer_discard",
 }
 
 
 def customer_form(*, actor: Actor, url: str) -> None:
     """A new customer; likely duplicates are shown before anything is saved."""
-    text = CUSTOMER_TEXT
+    text = localised(CUSTOMER_KEYS)
     labels = text["fields"]
     with st.form("customer_form", clear_on_submit=True):
         name = st.text_input(labels["name"], key="customer_form_name", max_chars=200)
@@ -391,7 +392,7 @@ def customer_form(*, actor: Actor, url: str) -> None:
 
 
 def _show_duplicates(rows: list[dict[str, Any]]) -> None:
-    st.warning(CUSTOMER_TEXT["duplicates"], icon=":material/content_copy:")
+    st.warning(t(CUSTOMER_KEYS["duplicates"]), icon=":material/content_copy:")
     for row in rows:
         st.markdown(
             f"- {customer_link(row['customer_id'], md_escape(row['code']))} · "
@@ -403,6 +404,7 @@ def _save_customer(*, actor: Actor, url: str, payload: dict, check_duplicates: b
     from app.services.customers import create_customer, next_customer_code
     from app.services.duplicates import likely_duplicates
 
+    text = localised(CUSTOMER_KEYS)
     data = {key: value for key, value in payload.items() if not key.startswith("_")}
     if check_duplicates:
         try:
@@ -416,8 +418,8 @@ def _save_customer(*, actor: Actor, url: str, payload: dict, check_duplicates: b
             st.session_state["customer_form__pending"] = {**payload, "_duplicates": rows}
             _show_duplicates(rows)
             left, right = st.columns(2)
-            left.button(CUSTOMER_TEXT["save_anyway"], key="customer_form_save_anyway")
-            right.button(CUSTOMER_TEXT["discard"], key="customer_form_discard")
+            left.button(text["save_anyway"], key="customer_form_save_anyway")
+            right.button(text["discard"], key="customer_form_discard")
             return
 
     def action(session: Session, key: str):  # noqa: ANN202
@@ -429,9 +431,9 @@ def _save_customer(*, actor: Actor, url: str, payload: dict, check_duplicates: b
         form="customer",
         url=url,
         payload=data,
-        labels=CUSTOMER_TEXT["fields"],
+        labels=text["fields"],
         action=action,
-        describe=lambda row: CUSTOMER_TEXT["saved"].format(
+        describe=lambda row: text["saved"].format(
             code=md_escape(row.code), name=md_escape(row.name), link=customer_link(row.id)
         ),
         clears=("customers",),
@@ -439,23 +441,23 @@ def _save_customer(*, actor: Actor, url: str, payload: dict, check_duplicates: b
     )
 
 
-CONTACT_TEXT = {
-    "header": "Contact person",
+CONTACT_KEYS = {
+    "header": "entry.contact_header",
     "fields": {
-        "name": "Name",
-        "title": "Title",
-        "phone": "Phone",
-        "email": "Email",
-        "is_primary": "Primary contact",
+        "name": "entry.contact_field_name",
+        "title": "entry.contact_field_title",
+        "phone": "entry.contact_field_phone",
+        "email": "entry.contact_field_email",
+        "is_primary": "entry.contact_field_is_primary",
     },
-    "submit": "Save contact",
-    "saved": "Saved contact {name} — {link}.",
+    "submit": "entry.contact_submit",
+    "saved": "entry.contact_saved",
 }
 
 
 def contact_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """A contact person of the customer picked above."""
-    text = CONTACT_TEXT
+    text = localised(CONTACT_KEYS)
     labels = text["fields"]
     with st.form("contact_form", clear_on_submit=True):
         left, right = st.columns(2)
@@ -492,18 +494,18 @@ def contact_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
 
 
 # --------------------------------------------------------------------------- inquiry
-INQUIRY_TEXT = {
-    "header": "Inquiry",
+INQUIRY_KEYS = {
+    "header": "entry.inquiry_header",
     "fields": {
-        "product_id": "Product (optional)",
-        "need": "What the customer asks for",
-        "quantity": "Quantity",
-        "asked_at": "Asked on",
-        "status": "Status",
-        "reason": "Reason (when unmet)",
+        "product_id": "entry.inquiry_field_product_id",
+        "need": "entry.inquiry_field_need",
+        "quantity": "entry.inquiry_field_quantity",
+        "asked_at": "entry.inquiry_field_asked_at",
+        "status": "entry.inquiry_field_status",
+        "reason": "entry.inquiry_field_reason",
     },
-    "submit": "Save inquiry",
-    "saved": "Saved inquiry #{id} — {link}.",
+    "submit": "entry.inquiry_submit",
+    "saved": "entry.inquiry_saved",
 }
 
 
@@ -514,7 +516,7 @@ def _product_labels(url: str) -> dict[int, str]:
 
 def inquiry_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """An inquiry (hỏi hàng) of the customer picked above."""
-    text = INQUIRY_TEXT
+    text = localised(INQUIRY_KEYS)
     labels = text["fields"]
     products = _product_labels(url)
     tz_name = load_timezone_name(url)
@@ -566,31 +568,30 @@ def inquiry_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
 
 
 # --------------------------------------------------------------------------- order
-ORDER_TEXT = {
-    "header": "Order",
-    "lines_help": "Add a line per product. A blank unit price takes the list price; "
-    "discount is a percentage. Totals update as you edit.",
+ORDER_KEYS = {
+    "header": "entry.order_header",
+    "lines_help": "entry.order_lines_help",
     "fields": {
-        "product_id": "Product",
-        "quantity": "Quantity",
-        "unit_price": "Unit price",
-        "discount": "Discount",
-        "discount_pct": "Discount %",
-        "amount": "Amount",
-        "lines": "Lines",
-        "ordered_at": "Ordered on",
-        "status": "Status",
-        "payment_due": "Payment due",
-        "delivery_due": "Delivery due",
-        "campaign_id": "Campaign",
-        "promotion": "Promotion",
-        "notes": "Notes",
+        "product_id": "entry.order_field_product_id",
+        "quantity": "entry.order_field_quantity",
+        "unit_price": "entry.order_field_unit_price",
+        "discount": "entry.order_field_discount",
+        "discount_pct": "entry.order_field_discount_pct",
+        "amount": "entry.order_field_amount",
+        "lines": "entry.order_field_lines",
+        "ordered_at": "entry.order_field_ordered_at",
+        "status": "entry.order_field_status",
+        "payment_due": "entry.order_field_payment_due",
+        "delivery_due": "entry.order_field_delivery_due",
+        "campaign_id": "entry.order_field_campaign_id",
+        "promotion": "entry.order_field_promotion",
+        "notes": "entry.order_field_notes",
     },
-    "total": "Order total",
-    "lines_count": "Lines",
-    "submit": "Save order",
-    "saved": "Saved order {code}, total {amount} {currency} — {link}.",
-    "no_products": "There are no active products yet; a manager adds them first.",
+    "total": "entry.order_total",
+    "lines_count": "entry.order_lines_count",
+    "submit": "entry.order_submit",
+    "saved": "entry.order_saved",
+    "no_products": "entry.order_no_products",
 }
 LINE_COLUMNS = ["product", "quantity", "unit_price", "discount_pct"]
 
@@ -633,7 +634,7 @@ def order_lines(editor: pd.DataFrame, products: pd.DataFrame) -> tuple[list[dict
 def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """An order with lines: the lines are edited outside the form, so totals follow each
     edit; the header fields and the save button are in the form."""
-    text = ORDER_TEXT
+    text = localised(ORDER_KEYS)
     labels = text["fields"]
     products = load_entry_choices(url, "products")
     campaigns = load_entry_choices(url, "campaigns")
@@ -729,31 +730,31 @@ def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
 
 
 # --------------------------------------------------------------------------- opportunity
-OPPORTUNITY_TEXT = {
-    "header": "Opportunity",
+OPPORTUNITY_KEYS = {
+    "header": "entry.opportunity_header",
     "fields": {
-        "title": "Title",
-        "amount": "Expected value (VND)",
-        "stage": "Stage",
-        "expected_close": "Expected close",
-        "campaign_id": "Campaign",
-        "opportunity": "Opportunity",
-        "to_stage": "Move to stage",
-        "lost_reason": "Lost reason (required for lost)",
-        "input": "Stage",
+        "title": "entry.opportunity_field_title",
+        "amount": "entry.opportunity_field_amount",
+        "stage": "entry.opportunity_field_stage",
+        "expected_close": "entry.opportunity_field_expected_close",
+        "campaign_id": "entry.opportunity_field_campaign_id",
+        "opportunity": "entry.opportunity_field_opportunity",
+        "to_stage": "entry.opportunity_field_to_stage",
+        "lost_reason": "entry.opportunity_field_lost_reason",
+        "input": "entry.opportunity_field_input",
     },
-    "submit": "Save opportunity",
-    "move_header": "Move stage",
-    "move_submit": "Move stage",
-    "none_open": "The customer has no open opportunity.",
-    "saved": "Saved opportunity #{id} ({stage}) — {link}.",
-    "moved": "Opportunity #{id} moved to {stage} — {link}.",
+    "submit": "entry.opportunity_submit",
+    "move_header": "entry.opportunity_move_header",
+    "move_submit": "entry.opportunity_move_submit",
+    "none_open": "entry.opportunity_none_open",
+    "saved": "entry.opportunity_saved",
+    "moved": "entry.opportunity_moved",
 }
 
 
 def opportunity_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """Create an opportunity; move an open one to another stage."""
-    text = OPPORTUNITY_TEXT
+    text = localised(OPPORTUNITY_KEYS)
     labels = text["fields"]
     campaigns = load_entry_choices(url, "campaigns")
     campaign_names = {int(row.id): row.name for row in campaigns.itertuples(index=False)}
@@ -848,36 +849,36 @@ def opportunity_forms(*, actor: Actor, url: str, customer_id: int | None) -> Non
 
 
 # --------------------------------------------------------------------------- complaint
-COMPLAINT_TEXT = {
-    "header": "Complaint",
+COMPLAINT_KEYS = {
+    "header": "entry.complaint_header",
     "fields": {
-        "category": "What it is about",
-        "severity": "Severity",
-        "channel": "Received by",
-        "description": "Description",
-        "complaint": "Complaint",
-        "note": "Response note",
-        "resolution": "Resolution",
-        "close": "Close the complaint (customer confirmed)",
-        "first_response_at": "First response",
-        "resolved_at": "Resolved at",
-        "input": "Complaint",
+        "category": "entry.complaint_field_category",
+        "severity": "entry.complaint_field_severity",
+        "channel": "entry.complaint_field_channel",
+        "description": "entry.complaint_field_description",
+        "complaint": "entry.complaint_field_complaint",
+        "note": "entry.complaint_field_note",
+        "resolution": "entry.complaint_field_resolution",
+        "close": "entry.complaint_field_close",
+        "first_response_at": "entry.complaint_field_first_response_at",
+        "resolved_at": "entry.complaint_field_resolved_at",
+        "input": "entry.complaint_field_input",
     },
-    "submit": "Save complaint",
-    "respond_header": "First response",
-    "respond_submit": "Record first response",
-    "resolve_header": "Resolution",
-    "resolve_submit": "Record resolution",
-    "none_open": "The customer has no open complaint.",
-    "saved": "Saved complaint #{id} ({severity}) — {link}.",
-    "responded": "First response recorded for complaint #{id} — {link}.",
-    "resolved": "Complaint #{id} is now {status} — {link}.",
+    "submit": "entry.complaint_submit",
+    "respond_header": "entry.complaint_respond_header",
+    "respond_submit": "entry.complaint_respond_submit",
+    "resolve_header": "entry.complaint_resolve_header",
+    "resolve_submit": "entry.complaint_resolve_submit",
+    "none_open": "entry.complaint_none_open",
+    "saved": "entry.complaint_saved",
+    "responded": "entry.complaint_responded",
+    "resolved": "entry.complaint_resolved",
 }
 
 
 def complaint_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """Complaint intake, first response and resolution."""
-    text = COMPLAINT_TEXT
+    text = localised(COMPLAINT_KEYS)
     labels = text["fields"]
     from app.services.care import create_complaint, record_first_response, resolve_complaint
 
@@ -995,22 +996,22 @@ def complaint_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
 
 
 # --------------------------------------------------------------------------- survey
-SURVEY_TEXT = {
-    "header": "Survey answer",
+SURVEY_KEYS = {
+    "header": "entry.survey_header",
     "fields": {
-        "nps": "NPS (0-10: how likely to recommend us)",
-        "csat": "CSAT (1-5: how satisfied)",
-        "comment": "Comment",
-        "input": "Scores",
+        "nps": "entry.survey_field_nps",
+        "csat": "entry.survey_field_csat",
+        "comment": "entry.survey_field_comment",
+        "input": "entry.survey_field_input",
     },
-    "submit": "Save answer",
-    "saved": "Saved survey answer #{id} — {link}.",
+    "submit": "entry.survey_submit",
+    "saved": "entry.survey_saved",
 }
 
 
 def survey_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """An NPS and/or CSAT answer with a comment."""
-    text = SURVEY_TEXT
+    text = localised(SURVEY_KEYS)
     labels = text["fields"]
     with st.form("survey_form", clear_on_submit=True):
         left, right = st.columns(2)
@@ -1041,41 +1042,41 @@ def survey_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
 
 
 # --------------------------------------------------------------------------- campaign
-CAMPAIGN_TEXT = {
-    "header": "New campaign",
+CAMPAIGN_KEYS = {
+    "header": "entry.campaign_header",
     "fields": {
-        "name": "Name",
-        "channel": "Channel",
-        "purpose": "Purpose",
-        "start_date": "Start",
-        "end_date": "End",
-        "budget": "Budget (VND)",
-        "target_segment": "Target segment",
-        "description": "Description",
-        "campaign": "Campaign",
-        "amount": "Cost to add (VND)",
-        "customer_ids": "Customer",
-        "customer_id": "Customer",
-        "converted": "Converted (bought)",
-        "input": "Dates",
+        "name": "entry.campaign_field_name",
+        "channel": "entry.campaign_field_channel",
+        "purpose": "entry.campaign_field_purpose",
+        "start_date": "entry.campaign_field_start_date",
+        "end_date": "entry.campaign_field_end_date",
+        "budget": "entry.campaign_field_budget",
+        "target_segment": "entry.campaign_field_target_segment",
+        "description": "entry.campaign_field_description",
+        "campaign": "entry.campaign_field_campaign",
+        "amount": "entry.campaign_field_amount",
+        "customer_ids": "entry.campaign_field_customer_ids",
+        "customer_id": "entry.campaign_field_customer_id",
+        "converted": "entry.campaign_field_converted",
+        "input": "entry.campaign_field_input",
     },
-    "submit": "Save campaign",
-    "cost_header": "Record a cost",
-    "cost_submit": "Add cost",
-    "member_header": "Members and responses (for the customer picked above)",
-    "member_submit": "Add the customer to the campaign",
-    "response_submit": "Record response",
-    "no_campaigns": "There is no campaign yet.",
-    "saved": "Saved campaign #{id} {name}.",
-    "cost_saved": "Campaign {name}: actual cost now {cost} VND.",
-    "member_saved": "Added {count} member(s) to the campaign.",
-    "response_saved": "Response recorded for campaign #{id}.",
+    "submit": "entry.campaign_submit",
+    "cost_header": "entry.campaign_cost_header",
+    "cost_submit": "entry.campaign_cost_submit",
+    "member_header": "entry.campaign_member_header",
+    "member_submit": "entry.campaign_member_submit",
+    "response_submit": "entry.campaign_response_submit",
+    "no_campaigns": "entry.campaign_no_campaigns",
+    "saved": "entry.campaign_saved",
+    "cost_saved": "entry.campaign_cost_saved",
+    "member_saved": "entry.campaign_member_saved",
+    "response_saved": "entry.campaign_response_saved",
 }
 
 
 def campaign_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """Create a campaign, record its costs (managers); add members and responses."""
-    text = CAMPAIGN_TEXT
+    text = localised(CAMPAIGN_KEYS)
     labels = text["fields"]
     from app.services.catalogue import (
         add_campaign_members,
@@ -1224,36 +1225,39 @@ def campaign_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
 
 
 # --------------------------------------------------------------------------- partner
-PARTNER_TEXT = {
-    "header": "New partner",
+PARTNER_KEYS = {
+    "header": "entry.partner_header",
     "fields": {
-        "name": "Name",
-        "kind": "Kind",
-        "province": "Province",
-        "phone": "Phone",
-        "email": "Email",
-        "notes": "Notes",
-        "partner_id": "Partner",
-        "other_partner_id": "Linked partner",
-        "customer_id": "Linked customer",
-        "target": "Link to",
-        "relation": "Relation (e.g. supplies, distributes to, serves)",
-        "since": "Since",
-        "input": "Link",
+        "name": "entry.partner_field_name",
+        "kind": "entry.partner_field_kind",
+        "province": "entry.partner_field_province",
+        "phone": "entry.partner_field_phone",
+        "email": "entry.partner_field_email",
+        "notes": "entry.partner_field_notes",
+        "partner_id": "entry.partner_field_partner_id",
+        "other_partner_id": "entry.partner_field_other_partner_id",
+        "customer_id": "entry.partner_field_customer_id",
+        "target": "entry.partner_field_target",
+        "relation": "entry.partner_field_relation",
+        "since": "entry.partner_field_since",
+        "input": "entry.partner_field_input",
     },
-    "targets": {"partner": "Another partner", "customer": "The customer picked above"},
-    "submit": "Save partner",
-    "link_header": "Link a partner",
-    "link_submit": "Save link",
-    "manager_only": "Partners are managed by managers.",
-    "saved": "Saved partner #{id} {name}.",
-    "link_saved": "Saved partner link #{id}.",
+    "targets": {
+        "partner": "entry.partner_targets_partner",
+        "customer": "entry.partner_targets_customer",
+    },
+    "submit": "entry.partner_submit",
+    "link_header": "entry.partner_link_header",
+    "link_submit": "entry.partner_link_submit",
+    "manager_only": "entry.partner_manager_only",
+    "saved": "entry.partner_saved",
+    "link_saved": "entry.partner_link_saved",
 }
 
 
 def partner_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
     """Create partners and link them to partners or customers (managers)."""
-    text = PARTNER_TEXT
+    text = localised(PARTNER_KEYS)
     labels = text["fields"]
     if not actor.can(Permission.catalogue):
         st.caption(text["manager_only"])
@@ -1305,7 +1309,7 @@ def partner_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
         target = right.radio(
             labels["target"],
             list(text["targets"]),
-            format_func=lambda value: text["targets"][value],
+            format_func=text["targets"].get,
             key="partner_link_form_target",
             horizontal=True,
         )
@@ -1341,25 +1345,25 @@ def partner_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
 
 
 # --------------------------------------------------------------------------- target
-TARGET_TEXT = {
-    "header": "KPI target",
+TARGET_KEYS = {
+    "header": "entry.target_header",
     "fields": {
-        "kpi_id": "KPI",
-        "period_start": "Period start",
-        "period_end": "Period end (first day not included)",
-        "segment": "Segment (blank: all)",
-        "target_value": "Target value",
-        "input": "Period",
+        "kpi_id": "entry.target_field_kpi_id",
+        "period_start": "entry.target_field_period_start",
+        "period_end": "entry.target_field_period_end",
+        "segment": "entry.target_field_segment",
+        "target_value": "entry.target_field_target_value",
+        "input": "entry.target_field_input",
     },
-    "submit": "Save target",
-    "manager_only": "Targets are set by managers.",
-    "saved": "Saved target for {kpi} from {start} to {end}: {value}.",
+    "submit": "entry.target_submit",
+    "manager_only": "entry.target_manager_only",
+    "saved": "entry.target_saved",
 }
 
 
 def target_form(*, actor: Actor, url: str) -> None:
     """A KPI target for a period and optional segment (managers)."""
-    text = TARGET_TEXT
+    text = localised(TARGET_KEYS)
     labels = text["fields"]
     if not actor.can(Permission.targets):
         st.caption(text["manager_only"])
@@ -1367,7 +1371,11 @@ def target_form(*, actor: Actor, url: str) -> None:
     from app.kpi.registry import all_kpis
     from app.services.catalogue import create_target
 
-    kpis = {kpi_id: definition.label_en for kpi_id, definition in all_kpis().items()}
+    english = current_language() == "en"
+    kpis = {
+        kpi_id: definition.label_en if english else definition.label_vi
+        for kpi_id, definition in all_kpis().items()
+    }
     with st.form("target_form", clear_on_submit=True):
         kpi_id = st.selectbox(
             labels["kpi_id"],
@@ -1410,39 +1418,49 @@ def target_form(*, actor: Actor, url: str) -> None:
 
 
 # --------------------------------------------------------------------------- import, export
-IMPORT_TEXT = {
-    "header": "Import a file",
-    "entity": "What the file holds",
-    "file": "CSV (UTF-8 or UTF-16; comma, semicolon or tab) or Excel .xlsx",
-    "preview": "First rows of the file",
-    "mapping": "Columns: which file column feeds each field",
-    "not_mapped": "— not in the file —",
-    "on_duplicate": "Rows whose code already exists",
+IMPORT_KEYS = {
+    "header": "transfer.import_header",
+    "entity": "transfer.import_entity",
+    "file": "transfer.import_file",
+    "preview": "transfer.import_preview",
+    "mapping": "transfer.import_mapping",
+    "not_mapped": "transfer.import_not_mapped",
+    "on_duplicate": "transfer.import_on_duplicate",
     "on_duplicate_options": {
-        "skip": "Skip them",
-        "update": "Update the existing records",
-        "error": "Reject them as errors",
+        "skip": "transfer.import_on_duplicate_options_skip",
+        "update": "transfer.import_on_duplicate_options_update",
+        "error": "transfer.import_on_duplicate_options_error",
     },
-    "atomic": "Reject the whole file if any row is bad",
-    "check": "Check the file (writes nothing)",
-    "run": "Import",
-    "errors": "Rejected rows",
-    "download_errors": "Download the rejected rows (CSV)",
-    "no_write": "Your role may export but not import.",
-    "ok": "{summary}",
+    "atomic": "transfer.import_atomic",
+    "check": "transfer.import_check",
+    "run": "transfer.import_run",
+    "errors": "transfer.import_errors",
+    "download_errors": "transfer.import_download_errors",
+    "no_write": "transfer.import_no_write",
+    "ok": "transfer.import_ok",
 }
-EXPORT_TEXT = {
-    "header": "Export",
-    "entity": "What to export",
-    "prepare": "Prepare the files",
-    "csv": "Download CSV",
-    "xlsx": "Download Excel",
-    "ready": "{rows:,} rows ready.",
+EXPORT_KEYS = {
+    "header": "transfer.export_header",
+    "entity": "transfer.export_entity",
+    "prepare": "transfer.export_prepare",
+    "csv": "transfer.export_csv",
+    "xlsx": "transfer.export_xlsx",
+    "ready": "transfer.export_ready",
 }
+
+
+def _entity_labels(specs: dict[str, Any]) -> dict[str, str]:
+    """What each importable entity is called, in the session's language (the spec's own
+    label when the catalog has none)."""
+    labels = {}
+    for name, spec in specs.items():
+        key = f"transfer.entity_{name}"
+        labels[name] = label if (label := t(key)) != key else (spec.label or name)
+    return labels
 
 
 def _show_import_result(result: Any) -> None:
-    text = IMPORT_TEXT
+    text = localised(IMPORT_KEYS)
     if result.ok:
         st.success(md_escape(result.summary()), icon=":material/check_circle:")
         return
@@ -1463,7 +1481,8 @@ def import_panel(*, actor: Actor, url: str) -> None:
     """Upload, map columns, check (dry run), then import in one transaction."""
     from app.transfer import SPECS, auto_mapping, import_rows, read_rows
 
-    text = IMPORT_TEXT
+    text = localised(IMPORT_KEYS)
+    entity_labels = _entity_labels(SPECS)
     st.subheader(text["header"])
     if not actor.can(Permission.write):
         st.caption(text["no_write"])
@@ -1471,7 +1490,7 @@ def import_panel(*, actor: Actor, url: str) -> None:
     entity = st.selectbox(
         text["entity"],
         list(SPECS),
-        format_func=lambda name: SPECS[name].label or name,
+        format_func=entity_labels.get,
         key="import_form_entity",
     )
     upload = st.file_uploader(
@@ -1482,7 +1501,7 @@ def import_panel(*, actor: Actor, url: str) -> None:
     try:
         headers, rows = read_rows(upload.getvalue(), upload.name)
     except InvalidInput as exc:
-        show_field_errors(exc, {"file": "File"})
+        show_field_errors(exc, {"file": t("transfer.file_label")})
         return
     st.caption(text["preview"])
     width = len(headers)
@@ -1511,7 +1530,7 @@ def import_panel(*, actor: Actor, url: str) -> None:
     on_duplicate = left.radio(
         text["on_duplicate"],
         list(text["on_duplicate_options"]),
-        format_func=lambda value: text["on_duplicate_options"][value],
+        format_func=text["on_duplicate_options"].get,
         key="import_form_on_duplicate",
     )
     atomic = right.checkbox(text["atomic"], value=True, key="import_form_atomic")
@@ -1553,12 +1572,13 @@ def export_panel(*, actor: Actor, url: str) -> None:
     """Export an entity as CSV or Excel, in the import format."""
     from app.transfer import SPECS, export_rows, write_table
 
-    text = EXPORT_TEXT
+    text = localised(EXPORT_KEYS)
+    entity_labels = _entity_labels(SPECS)
     st.subheader(text["header"])
     entity = st.selectbox(
         text["entity"],
         list(SPECS),
-        format_func=lambda name: SPECS[name].label or name,
+        format_func=entity_labels.get,
         key="export_form_entity",
     )
     state_key = "export_form__files"
@@ -1578,7 +1598,7 @@ def export_panel(*, actor: Actor, url: str) -> None:
     files = st.session_state.get(state_key)
     if not files or files["entity"] != entity:
         return
-    st.caption(text["ready"].format(rows=files["rows"]))
+    st.caption(text["ready"].format(rows=fmt.number(files["rows"], current_language())))
     left, right = st.columns(2)
     left.download_button(
         text["csv"],

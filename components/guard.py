@@ -9,6 +9,7 @@ from app.models import Role
 from app.services.access import Actor, Permission
 from components.auth import current_user, sign_in_form, user_sidebar
 from components.data import database_url, engine
+from components.i18n import t
 
 
 def open_database(title: str) -> None:
@@ -20,10 +21,9 @@ def open_database(title: str) -> None:
         # (underscores, asterisks in URLs) is shown as typed.
         detail = " ".join(str(exc).split()).replace("`", "'")
         st.error(
-            f"**{title}** cannot be shown: the database cannot be opened.\n\n"
-            f"`{detail}`\n\n"
-            "Check `CRM_DATABASE_URL` (unset, it means the SQLite file `data/crm.db`) and "
-            "that the database server or folder is reachable, then reload the page.",
+            t("common.database_unavailable", title=title)
+            + f"\n\n`{detail}`\n\n"
+            + t("common.database_hint"),
             icon=":material/database_off:",
         )
         st.stop()
@@ -31,7 +31,7 @@ def open_database(title: str) -> None:
 
 def not_allowed_message(role: Role | str, title: str) -> str:
     """What a user sees on a page their role may not open."""
-    return f"Your role ({Role(role).value}) cannot open {title}."
+    return t("common.not_allowed", role=t(f"common.role_{Role(role).value}"), title=title)
 
 
 def page_setup(title: str, *, permission: Permission = Permission.read) -> Actor:

@@ -6,24 +6,28 @@ from app.services.access import Permission
 from components import forms
 from components.data import database_url
 from components.guard import page_setup
+from components.i18n import t
 
-actor = page_setup("Data entry", permission=Permission.write)
+actor = page_setup(t("common.page_data_entry"), permission=Permission.write)
 url = database_url()
 
-st.title("Data entry")
+st.title(t("common.page_data_entry"))
 customer_id = forms.customer_picker(actor=actor, url=url, key_prefix="entry")
 
 TABS = [
-    "Interaction",
-    "Customer",
-    "Inquiry",
-    "Order",
-    "Opportunity",
-    "Complaint",
-    "Survey",
-    "Campaign",
-    "Partner",
-    "Target",
+    t(f"entry.tab_{name}")
+    for name in (
+        "interaction",
+        "customer",
+        "inquiry",
+        "order",
+        "opportunity",
+        "complaint",
+        "survey",
+        "campaign",
+        "partner",
+        "target",
+    )
 ]
 (
     interaction,
@@ -41,7 +45,7 @@ with interaction:
     forms.interaction_form(actor=actor, url=url, customer_id=customer_id)
 with customer:
     forms.customer_form(actor=actor, url=url)
-    st.subheader(forms.CONTACT_TEXT["header"])
+    st.subheader(t("entry.contact_header"))
     forms.contact_form(actor=actor, url=url, customer_id=customer_id)
 with inquiry:
     forms.inquiry_form(actor=actor, url=url, customer_id=customer_id)

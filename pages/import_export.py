@@ -6,13 +6,14 @@ from app.services.access import Permission
 from components import forms
 from components.data import database_url
 from components.guard import page_setup
+from components.i18n import t
 
-actor = page_setup("Import & export", permission=Permission.export)
+actor = page_setup(t("common.page_import_export"), permission=Permission.export)
 url = database_url()
 
-st.title("Import & export")
-st.caption("Columns of every file type: docs/import-formats.md; sample files: data/samples/.")
-import_tab, export_tab = st.tabs(["Import", "Export"])
+st.title(t("common.page_import_export"))
+st.caption(t("transfer.caption"))
+import_tab, export_tab = st.tabs([t("transfer.tab_import"), t("transfer.tab_export")])
 with import_tab:
     forms.import_panel(actor=actor, url=url)
 with export_tab:

@@ -35,8 +35,9 @@ def rows(url: str, table: type) -> int:
 
 
 def page(url: str, role: str = "staff") -> AppTest:
-    """The page run alone, signed in as a user of ``role``."""
+    """The page run alone, in English, signed in as a user of ``role``."""
     at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at.session_state["crm_language"] = "en"
     at.session_state["crm_user"] = ensure_user(url, role)
     return at.run()
 
@@ -143,3 +144,25 @@ def test_new_customer_warns_about_a_likely_duplicate(app_db: str) -> None:
     with Session(get_engine(app_db)) as session:
         audit = session.exec(select(AuditLog).order_by(AuditLog.id.desc())).first()
     assert audit.entity == "customer" and audit.after["name"] == "CONG TY TNHH THANH PHU"
+
+
+def test_data_entry_and_admin_pages_speak_vietnamese(app_db: str) -> None:
+    """With ``?lang=vi`` the forms, tabs and admin page come from the Vietnamese catalog."""
+    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at.query_params["lang"] = "vi"
+    at.session_state["crm_user"] = ensure_user(app_db, "manager")
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Nhập liệu"
+    assert [tab.label for tab in at.tabs][:3] == ["Tương tác", "Khách hàng", "Hỏi hàng"]
+    assert at.text_input(key="entry_customer_search").label.startswith("Tìm khách hàng")
+    assert at.button(key="interaction_form_submit").label == "Lưu tương tác"
+
+    admin = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=TIMEOUT)
+    admin.query_params["lang"] = "vi"
+    admin.session_state["crm_user"] = ensure_user(app_db, "admin")
+    admin.run()
+    assert not admin.exception
+    assert admin.title[0].value == "Quản trị"
+    assert [tab.label for tab in admin.tabs] == ["Người dùng", "Nhật ký kiểm toán"]
+    assert admin.selectbox(key="audit_user").options[0] == "Tất cả người dùng"

@@ -161,7 +161,9 @@ def test_overview_on_empty_database(use_database) -> None:
 def test_unreachable_database_shows_an_error(script: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRM_DATABASE_URL", MISSING_DATABASE_URL)
 
-    at = AppTest.from_file(str(script), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(script), default_timeout=TIMEOUT)
+    at.session_state["crm_language"] = "en"
+    at.run()
 
     assert len(at.error) == 1
     message = at.error[0].value

@@ -110,7 +110,7 @@ def test_every_page_for_every_role(page_file: Path, role: str, seeded: str) -> N
 
 @pytest.mark.parametrize("script", [FRAME, *PAGE_FILES], ids=lambda path: path.stem)
 def test_nobody_signed_in_sees_only_the_sign_in_form(script: Path, seeded: str) -> None:
-    at = AppTest.from_file(str(script), default_timeout=TIMEOUT).run()
+    at = english(script).run()
 
     assert [title.value for title in at.title] == ["Sign in"]
     assert at.text_input(key="sign_in_form_username")
@@ -197,7 +197,7 @@ def test_a_deactivated_user_is_signed_out(seeded: str) -> None:
 
 def test_the_role_comes_from_the_database(seeded: str) -> None:
     # A session claiming "admin" for the staff account still gets staff rights.
-    at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=TIMEOUT)
+    at = english(ROOT / "pages" / "admin.py")
     at.session_state["crm_user"] = {**ensure_user(seeded, "staff"), "role": "admin"}
     at.run()
 

@@ -31,7 +31,7 @@ def no_exception(page: Page) -> None:
 
 
 def test_only_the_sign_in_form_without_signing_in(page: Page, streamlit_server: str) -> None:
-    page.goto(streamlit_server)
+    page.goto(f"{streamlit_server}/?lang=en")
 
     expect(page.get_by_test_id("stForm")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     expect(page.get_by_text("Demo mode")).to_be_visible()
@@ -45,7 +45,7 @@ def test_only_the_sign_in_form_without_signing_in(page: Page, streamlit_server: 
 
 
 def test_wrong_password_is_refused(page: Page, streamlit_server: str) -> None:
-    page.goto(streamlit_server)
+    page.goto(f"{streamlit_server}/?lang=en")
     expect(page.get_by_test_id("stForm")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     page.get_by_label("Username", exact=True).fill("manager")
     page.get_by_label("Password", exact=True).fill("not the password")

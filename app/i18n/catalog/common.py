@@ -60,6 +60,15 @@ EN = {
     "invalid_filter": "The filter {name} in the address is not valid and was ignored.",
     "billion": "B",
     "million": "M",
+    "not_allowed": "Your role ({role}) cannot open {title}.",
+    "role_admin": "admin",
+    "role_executive": "executive",
+    "role_manager": "manager",
+    "role_staff": "staff",
+    "database_unavailable": "**{title}** cannot be shown: the database cannot be opened.",
+    "database_hint": "Check `CRM_DATABASE_URL` (unset, it means the SQLite file "
+    "`data/crm.db`) and that the database server or folder is reachable, then reload the "
+    "page.",
 }
 
 VI = {
@@ -122,4 +131,13 @@ VI = {
     "invalid_filter": "Bộ lọc {name} trên địa chỉ không hợp lệ và đã được bỏ qua.",
     "billion": "tỷ",
     "million": "triệu",
+    "not_allowed": "Vai trò của bạn ({role}) không được mở trang {title}.",
+    "role_admin": "quản trị viên",
+    "role_executive": "lãnh đạo",
+    "role_manager": "quản lý",
+    "role_staff": "nhân viên",
+    "database_unavailable": "Không thể hiển thị **{title}**: không mở được cơ sở dữ liệu.",
+    "database_hint": "Hãy kiểm tra `CRM_DATABASE_URL` (nếu không đặt, đó là tệp SQLite "
+    "`data/crm.db`) và máy chủ hoặc thư mục cơ sở dữ liệu có truy cập được không, rồi tải "
+    "lại trang.",
 }
