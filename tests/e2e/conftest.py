@@ -179,14 +179,21 @@ def streamlit_server(
 RENDER_TIMEOUT_MS = 30_000
 
 
+def fill_sign_in_form(page: Page, username: str, password: str, language: str) -> None:
+    """Type the credentials into the sign-in form shown in ``language`` and submit."""
+    from app.i18n import translate
+
+    page.get_by_label(translate("auth.username", language), exact=True).fill(username)
+    page.get_by_label(translate("auth.password", language), exact=True).fill(password)
+    page.get_by_role("button", name=translate("auth.submit", language), exact=True).click()
+
+
 def sign_in(page: Page, base_url: str, username: str, *, lang: str | None = "en") -> None:
     """Open the app (in ``lang``; None: the default language, no ``?lang=``) and sign in
     through the form with a demo account's password."""
     page.goto(f"{base_url}/?lang={lang}" if lang else base_url)
     expect(page.get_by_test_id("stForm")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(DEMO_ACCOUNTS[username][1])
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    fill_sign_in_form(page, username, DEMO_ACCOUNTS[username][1], lang or "vi")
     expect(page.get_by_test_id("stSidebar").get_by_text(f"{username}")).to_be_visible(
         timeout=RENDER_TIMEOUT_MS
     )

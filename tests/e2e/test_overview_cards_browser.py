@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from app.demo import DEMO_ACCOUNTS
 from app.kpi.registry import all_kpis
 from components.data_kpi import OVERVIEW_KPIS
-from tests.e2e.conftest import RENDER_TIMEOUT_MS, sign_in
+from tests.e2e.conftest import RENDER_TIMEOUT_MS, fill_sign_in_form, sign_in
 
 SCREENS = Path("/tmp/screens")
 pytestmark = pytest.mark.e2e
@@ -45,9 +45,8 @@ def sign_in_at(page: Page, url: str, username: str) -> None:
     """Sign in through the form at ``url`` (conftest's sign_in always opens ?lang=en)."""
     page.goto(url)
     expect(page.get_by_test_id("stForm")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(DEMO_ACCOUNTS[username][1])
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    language = "en" if "lang=en" in url else "vi"  # the app's default is Vietnamese
+    fill_sign_in_form(page, username, DEMO_ACCOUNTS[username][1], language)
     expect(page.get_by_test_id("stSidebar").get_by_text(username)).to_be_visible(
         timeout=RENDER_TIMEOUT_MS
     )
