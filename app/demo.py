@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from faker import Faker
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from app.errors import Conflict, InvalidInput
@@ -796,13 +796,11 @@ def _max_id(connection: Connection, table: Table) -> int:
 
 def _reset_sequences(connection: Connection) -> None:
     # Explicit ids bypass the serial sequences; move them past the rows we wrote.
-    for name, _ in _ID_TABLES:
-        connection.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                f'COALESCE((SELECT MAX(id) FROM "{name}"), 0) + 1, false)'
-            )
-        )
+    for _, model in _ID_TABLES:
+        table = _table(model)
+        next_id = _max_id(connection, table) + 1
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        connection.execute(select(func.setval(sequence, next_id, False)))
 
 
 # --------------------------------------------------------------------------- users
