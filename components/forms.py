@@ -173,6 +173,19 @@ def submit(
     return record
 
 
+def submit_create(
+    *, create: Callable[..., Any], actor: Actor, payload: Any, **options: Any
+) -> Any | None:
+    """``submit`` for a create service taking (session, actor, data, idempotency_key)."""
+    return submit(
+        payload=payload,
+        action=lambda session, key: create(
+            session=session, actor=actor, data=payload, idempotency_key=key
+        ),
+        **options,
+    )
+
+
 def customer_link(customer_id: int, text: str | None = None) -> str:
     """A Markdown link to the customer 360° page."""
     label = text or t("entry.common_open_customer")
@@ -295,14 +308,13 @@ def interaction_form(*, actor: Actor, url: str, customer_id: int | None) -> None
     }
     from app.services.care import create_interaction
 
-    submit(
+    submit_create(
         form="interaction",
         url=url,
         payload=payload,
         labels=labels,
-        action=lambda session, key: create_interaction(
-            session=session, actor=actor, data=payload, idempotency_key=key
-        ),
+        create=create_interaction,
+        actor=actor,
         describe=lambda row: text["saved"].format(
             id=row.id,
             kind=row.kind.value,
@@ -479,14 +491,13 @@ def contact_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     }
     from app.services.customers import create_contact
 
-    submit(
+    submit_create(
         form="contact",
         url=url,
         payload=payload,
         labels=labels,
-        action=lambda session, key: create_contact(
-            session=session, actor=actor, data=payload, idempotency_key=key
-        ),
+        create=create_contact,
+        actor=actor,
         describe=lambda row: text["saved"].format(
             name=md_escape(row.name), link=customer_link(row.customer_id)
         ),
@@ -555,14 +566,13 @@ def inquiry_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     }
     from app.services.sales import create_inquiry
 
-    submit(
+    submit_create(
         form="inquiry",
         url=url,
         payload=payload,
         labels=labels,
-        action=lambda session, key: create_inquiry(
-            session=session, actor=actor, data=payload, idempotency_key=key
-        ),
+        create=create_inquiry,
+        actor=actor,
         describe=lambda row: text["saved"].format(id=row.id, link=customer_link(row.customer_id)),
     )
 
@@ -709,14 +719,13 @@ def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     }
     from app.services.sales import create_order
 
-    saved = submit(
+    saved = submit_create(
         form="order",
         url=url,
         payload=payload,
         labels=labels,
-        action=lambda session, key: create_order(
-            session=session, actor=actor, data=payload, idempotency_key=key
-        ),
+        create=create_order,
+        actor=actor,
         describe=lambda row: text["saved"].format(
             code=md_escape(row.code),
             amount=f"{row.amount:,.0f}",
@@ -789,14 +798,13 @@ def opportunity_forms(*, actor: Actor, url: str, customer_id: int | None) -> Non
         }
         from app.services.sales import create_opportunity
 
-        submit(
+        submit_create(
             form="opportunity",
             url=url,
             payload=payload,
             labels=labels,
-            action=lambda session, key: create_opportunity(
-                session=session, actor=actor, data=payload, idempotency_key=key
-            ),
+            create=create_opportunity,
+            actor=actor,
             describe=lambda row: text["saved"].format(
                 id=row.id, stage=row.stage.value, link=customer_link(row.customer_id)
             ),
@@ -904,14 +912,13 @@ def complaint_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
             "description": _none_if_blank(description),
             "owner_id": actor.user_id,
         }
-        submit(
+        submit_create(
             form="complaint",
             url=url,
             payload=payload,
             labels=labels,
-            action=lambda session, key: create_complaint(
-                session=session, actor=actor, data=payload, idempotency_key=key
-            ),
+            create=create_complaint,
+            actor=actor,
             describe=lambda row: text["saved"].format(
                 id=row.id, severity=row.severity.value, link=customer_link(row.customer_id)
             ),
@@ -1029,14 +1036,13 @@ def survey_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     }
     from app.services.care import create_survey_response
 
-    submit(
+    submit_create(
         form="survey",
         url=url,
         payload=payload,
         labels=labels,
-        action=lambda session, key: create_survey_response(
-            session=session, actor=actor, data=payload, idempotency_key=key
-        ),
+        create=create_survey_response,
+        actor=actor,
         describe=lambda row: text["saved"].format(id=row.id, link=customer_link(row.customer_id)),
     )
 
@@ -1121,14 +1127,13 @@ def campaign_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
                 "target_segment": _none_if_blank(segment),
                 "description": _none_if_blank(description),
             }
-            submit(
+            submit_create(
                 form="campaign",
                 url=url,
                 payload=payload,
                 labels=labels,
-                action=lambda session, key: create_campaign(
-                    session=session, actor=actor, data=payload, idempotency_key=key
-                ),
+                create=create_campaign,
+                actor=actor,
                 describe=lambda row: text["saved"].format(id=row.id, name=md_escape(row.name)),
                 clears=("campaigns",),
             )
@@ -1282,14 +1287,13 @@ def partner_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
             "email": _none_if_blank(email),
             "notes": _none_if_blank(notes),
         }
-        submit(
+        submit_create(
             form="partner",
             url=url,
             payload=payload,
             labels=labels,
-            action=lambda session, key: create_partner(
-                session=session, actor=actor, data=payload, idempotency_key=key
-            ),
+            create=create_partner,
+            actor=actor,
             describe=lambda row: text["saved"].format(id=row.id, name=md_escape(row.name)),
             clears=("partners",),
         )
@@ -1332,14 +1336,13 @@ def partner_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
             "relation": relation,
             "since": since,
         }
-        submit(
+        submit_create(
             form="partner_link",
             url=url,
             payload=payload,
             labels=labels,
-            action=lambda session, key: create_partner_link(
-                session=session, actor=actor, data=payload, idempotency_key=key
-            ),
+            create=create_partner_link,
+            actor=actor,
             describe=lambda row: text["link_saved"].format(id=row.id),
         )
 
@@ -1400,14 +1403,13 @@ def target_form(*, actor: Actor, url: str) -> None:
         "segment": _none_if_blank(segment),
         "target_value": _money(value),
     }
-    submit(
+    submit_create(
         form="target",
         url=url,
         payload=payload,
         labels=labels,
-        action=lambda session, key: create_target(
-            session=session, actor=actor, data=payload, idempotency_key=key
-        ),
+        create=create_target,
+        actor=actor,
         describe=lambda row: text["saved"].format(
             kpi=md_escape(row.kpi_id),
             start=row.period_start,
