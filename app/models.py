@@ -885,6 +885,16 @@ class AuditLog(SQLModel, table=True):
     after: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
 
 
+class IdempotencyKey(SQLModel, table=True):
+    """One row per form submission key: a retried submit finds the first record."""
+
+    __tablename__ = "idempotency_key"
+    entity: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=80)
+    record_id: int
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+
+
 class Setting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=80)
     value: Any = Field(sa_column=Column(JSON, nullable=False))

@@ -157,26 +157,15 @@ def find_by_idempotency_key(
 ) -> TableRow | None:
     """The row an earlier create with this key produced, or None (also when key is None).
 
-    The key is kept in the create audit row's ``after["_idempotency_key"]``; a double
-    click or a browser retry sends the same key and gets the first record back.
+    A double click or a browser retry sends the same key and gets the first record back;
+    the key's primary key on (entity, key) stops two simultaneous submits both inserting.
     """
     if not key:
         return None
-    from sqlmodel import select
+    from app.models import IdempotencyKey
 
-    from app.models import AuditLog
-
-    entity_id = session.exec(
-        select(AuditLog.entity_id)
-        .where(
-            AuditLog.entity == entity,
-            AuditLog.action == AuditAction.create,
-            AuditLog.after[IDEMPOTENCY_FIELD].as_string() == key,
-        )
-        .order_by(AuditLog.id)
-        .limit(1)
-    ).first()
-    return session.get(table, entity_id) if entity_id is not None else None
+    remembered = session.get(IdempotencyKey, (entity, key))
+    return session.get(table, remembered.record_id) if remembered is not None else None
 
 
 def audit_create(
@@ -192,7 +181,10 @@ def audit_create(
     after = snapshot(row) or {}
     after.update(extra_after or {})
     if idempotency_key:
+        from app.models import IdempotencyKey
+
         after[IDEMPOTENCY_FIELD] = idempotency_key
+        session.add(IdempotencyKey(entity=entity, key=idempotency_key, record_id=row.id))
     add_audit(
         session=session,
         user_id=actor.user_id,
