@@ -50,3 +50,17 @@ def language_switch() -> None:
         format_func=LANGUAGE_NAMES.get,
         on_change=_language_chosen,
     )
+
+
+def enum_label(value: Any) -> str:
+    """An enum member's label in the session's language (for format_func and tables)."""
+    from app.i18n import enum_label as _enum_label
+
+    return _enum_label(value, current_language())
+
+
+def tm(message: object) -> str:
+    """A service error message (InvalidInput field text, Conflict, NotFound...) translated."""
+    from app.i18n import translate_message
+
+    return translate_message(str(message), current_language())

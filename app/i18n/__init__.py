@@ -53,3 +53,25 @@ def translate(key: str, language: str, /, **params: Any) -> str:
 def placeholders(text: str) -> set[str]:
     """The ``{name}`` placeholders of a message (for the completeness test)."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def enum_label(value: Any, language: str, /) -> str:
+    """A stored enum value (e.g. ``Stage.lead`` or ``"lead"``) in the user's language.
+
+    Keys are ``enums.<EnumClassName>_<value>`` in ``app/i18n/catalog/enums.py``; an
+    unknown value is shown as it is stored, never as an error.
+    """
+    import enum as _enum
+
+    if isinstance(value, _enum.Enum):
+        key = f"enums.{type(value).__name__}_{value.value}"
+        fallback = str(value.value)
+    else:
+        return str(value) if value is not None else ""
+    text = translate(key, language)
+    return fallback.replace("_", " ") if text == key else text
+
+
+def translate_message(message: str, language: str, /) -> str:
+    """A service's English error message in the user's language (as is when unknown)."""
+    return message
