@@ -31,13 +31,13 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from app import formatting as fmt
-from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.errors import Conflict, DatabaseUnavailable, InvalidInput, NotFound, PermissionDenied
 from app.models import (
     OPEN_STAGES,
     CampaignChannel,
     CampaignPurpose,
     Channel,
+    ComplaintStatus,
     CustomerKind,
     Direction,
     InquiryStatus,
@@ -55,11 +55,17 @@ from components.data import (
     load_customer_open_items,
     load_entry_choices,
     load_timezone_name,
+    load_today,
     search_customer_options,
 )
-from components.i18n import current_language, t
+from components.i18n import current_language, enum_label, t, tm
 
 REPEAT_WINDOW_SECONDS = 60
+# Forms embedded in a page that also shows the records they write (the Customer 360°
+# page): after a save the message is kept for the next run and the page reruns, so the
+# timeline above the form shows the new record at once.
+RERUN_PREFIXES = ("c360_",)
+FLASH_KEY = "c360__flash"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 
@@ -132,7 +138,7 @@ def show_field_errors(error: InvalidInput, labels: dict[str, str]) -> None:
             label = t("entry.line", n=int(parts[1]) + 1) + (
                 f" {labels.get(parts[2], parts[2])}" if len(parts) > 2 else ""
             )
-        st.error(f"**{md_escape(label)}**: {md_escape(message)}", icon=":material/error:")
+        st.error(f"**{md_escape(label)}**: {md_escape(tm(message))}", icon=":material/error:")
 
 
 def submit(
@@ -158,14 +164,24 @@ def submit(
     except InvalidInput as exc:
         show_field_errors(exc, labels)
         return None
-    except (PermissionDenied, NotFound, Conflict) as exc:
-        st.error(md_escape(exc), icon=":material/block:")
+    except (PermissionDenied, NotFound, Conflict, DatabaseUnavailable) as exc:
+        # DatabaseUnavailable: app/retry.py gave up on a busy database. The nonce only
+        # changes after a save, so sending the same values again reuses the key: safe.
+        st.error(md_escape(tm(exc)), icon=":material/block:")
         return None
     if overview:
         clear_overview_cache()
     if clears:
         clear_entry_caches(*clears)
+    from components.record_actions import clear_record_caches
+
+    clear_record_caches()
     repeated = _remember(form, payload, key)
+    if form.startswith(RERUN_PREFIXES):
+        st.session_state[FLASH_KEY] = (
+            t("entry.common_saved_again", what=message) if repeated else message
+        )
+        st.rerun()
     if repeated:
         st.info(t("entry.common_saved_again", what=message), icon=":material/info:")
     else:
@@ -207,8 +223,25 @@ def _money(value: Any) -> Decimal | None:
         return None
 
 
-def _options(enum_cls: type, values: Any = None) -> list[str]:
-    return [member.value for member in (values or enum_cls)]
+def _options(enum_cls: type, values: Any = None) -> list[Any]:
+    return list(values or enum_cls)
+
+
+def enum_names(enum_cls: type) -> Callable[[Any], str]:
+    """A format_func showing an enum member (or its stored value) in the session's
+    language; the labels are looked up now, during the run."""
+    names = {member.value: enum_label(member) for member in enum_cls}
+    return lambda value: (
+        "—" if value is None else names.get(getattr(value, "value", value), str(value))
+    )
+
+
+def entry_now(url: str, tz_name: str) -> dt.datetime:
+    """Now in the display time zone, moved to the app's today (``CRM_AS_OF`` in demos and
+    tests), so a default date falls inside the dashboards' current period."""
+    now = local_now(tz_name)
+    today = dt.date.fromisoformat(load_today(url))
+    return now.replace(year=today.year, month=today.month, day=today.day)
 
 
 def _none_if_blank(value: Any) -> Any:
@@ -267,32 +300,48 @@ INTERACTION_KEYS = {
 }
 
 
-def interaction_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
+def interaction_form(*, actor: Actor, url: str, customer_id: int | None, prefix: str = "") -> None:
     """Log a call, email, meeting... with the customer picked above."""
     text = localised(INTERACTION_KEYS)
     labels = text["fields"]
     tz_name = load_timezone_name(url)
-    now = local_now(tz_name)
-    with st.form("interaction_form", clear_on_submit=True):
+    now = entry_now(url, tz_name)
+    with st.form(f"{prefix}interaction_form", clear_on_submit=True):
         left, middle, right = st.columns(3)
         kind = left.selectbox(
-            labels["kind"], _options(InteractionKind), key="interaction_form_kind"
+            labels["kind"],
+            _options(InteractionKind),
+            format_func=enum_names(InteractionKind),
+            key=f"{prefix}interaction_form_kind",
         )
         direction = middle.selectbox(
-            labels["direction"], _options(Direction), index=1, key="interaction_form_direction"
+            labels["direction"],
+            _options(Direction),
+            format_func=enum_names(Direction),
+            index=1,
+            key=f"{prefix}interaction_form_direction",
         )
-        day = right.date_input(labels["occurred_on"], value=now.date(), key="interaction_form_date")
+        day = right.date_input(
+            labels["occurred_on"], value=now.date(), key=f"{prefix}interaction_form_date"
+        )
         clock = right.time_input(
-            labels["occurred_time"], value=now.time(), key="interaction_form_time", step=300
+            labels["occurred_time"],
+            value=now.time(),
+            key=f"{prefix}interaction_form_time",
+            step=300,
         )
-        subject = st.text_input(labels["subject"], key="interaction_form_subject", max_chars=200)
-        notes = st.text_area(labels["notes"], key="interaction_form_notes", max_chars=4000)
+        subject = st.text_input(
+            labels["subject"], key=f"{prefix}interaction_form_subject", max_chars=200
+        )
+        notes = st.text_area(labels["notes"], key=f"{prefix}interaction_form_notes", max_chars=4000)
         left, right = st.columns(2)
-        outcome = left.text_input(labels["outcome"], key="interaction_form_outcome", max_chars=200)
-        follow_up = right.date_input(
-            labels["follow_up_due"], value=None, key="interaction_form_follow_up_due"
+        outcome = left.text_input(
+            labels["outcome"], key=f"{prefix}interaction_form_outcome", max_chars=200
         )
-        submitted = st.form_submit_button(text["submit"], key="interaction_form_submit")
+        follow_up = right.date_input(
+            labels["follow_up_due"], value=None, key=f"{prefix}interaction_form_follow_up_due"
+        )
+        submitted = st.form_submit_button(text["submit"], key=f"{prefix}interaction_form_submit")
     if not submitted or not _need_customer(customer_id):
         return
     payload = {
@@ -309,7 +358,7 @@ def interaction_form(*, actor: Actor, url: str, customer_id: int | None) -> None
     from app.services.care import create_interaction
 
     submit_create(
-        form="interaction",
+        form=f"{prefix}interaction",
         url=url,
         payload=payload,
         labels=labels,
@@ -317,11 +366,12 @@ def interaction_form(*, actor: Actor, url: str, customer_id: int | None) -> None
         actor=actor,
         describe=lambda row: text["saved"].format(
             id=row.id,
-            kind=row.kind.value,
+            kind=enum_label(row.kind),
             subject=md_escape(row.subject),
             link=customer_link(row.customer_id),
         ),
         clears=("items",),
+        overview=True,
     )
 
 
@@ -357,13 +407,21 @@ def customer_form(*, actor: Actor, url: str) -> None:
     with st.form("customer_form", clear_on_submit=True):
         name = st.text_input(labels["name"], key="customer_form_name", max_chars=200)
         left, middle, right = st.columns(3)
-        kind = left.selectbox(labels["kind"], _options(CustomerKind), key="customer_form_kind")
+        kind = left.selectbox(
+            labels["kind"],
+            _options(CustomerKind),
+            format_func=enum_names(CustomerKind),
+            key="customer_form_kind",
+        )
         phone = middle.text_input(labels["phone"], key="customer_form_phone", max_chars=20)
         email = right.text_input(labels["email"], key="customer_form_email", max_chars=254)
         code = left.text_input(labels["code"], key="customer_form_code", max_chars=20)
         tax_code = middle.text_input(labels["tax_code"], key="customer_form_tax_code", max_chars=20)
         channel = right.selectbox(
-            labels["channel"], [None, *_options(Channel)], key="customer_form_channel"
+            labels["channel"],
+            [None, *_options(Channel)],
+            format_func=enum_names(Channel),
+            key="customer_form_channel",
         )
         province = left.text_input(labels["province"], key="customer_form_province", max_chars=60)
         segment = middle.text_input(labels["segment"], key="customer_form_segment", max_chars=60)
@@ -423,7 +481,7 @@ def _save_customer(*, actor: Actor, url: str, payload: dict, check_duplicates: b
             with Session(engine(url)) as session:
                 found = likely_duplicates(session=session, actor=actor, candidate=data)
         except (PermissionDenied, NotFound) as exc:
-            st.error(md_escape(exc))
+            st.error(md_escape(tm(exc)))
             return
         if not found.empty:
             rows = found.to_dict("records")
@@ -467,18 +525,18 @@ CONTACT_KEYS = {
 }
 
 
-def contact_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
+def contact_form(*, actor: Actor, url: str, customer_id: int | None, prefix: str = "") -> None:
     """A contact person of the customer picked above."""
     text = localised(CONTACT_KEYS)
     labels = text["fields"]
-    with st.form("contact_form", clear_on_submit=True):
+    with st.form(f"{prefix}contact_form", clear_on_submit=True):
         left, right = st.columns(2)
-        name = left.text_input(labels["name"], key="contact_form_name", max_chars=120)
-        title = right.text_input(labels["title"], key="contact_form_title", max_chars=80)
-        phone = left.text_input(labels["phone"], key="contact_form_phone", max_chars=20)
-        email = right.text_input(labels["email"], key="contact_form_email", max_chars=254)
-        primary = st.checkbox(labels["is_primary"], key="contact_form_is_primary")
-        submitted = st.form_submit_button(text["submit"], key="contact_form_submit")
+        name = left.text_input(labels["name"], key=f"{prefix}contact_form_name", max_chars=120)
+        title = right.text_input(labels["title"], key=f"{prefix}contact_form_title", max_chars=80)
+        phone = left.text_input(labels["phone"], key=f"{prefix}contact_form_phone", max_chars=20)
+        email = right.text_input(labels["email"], key=f"{prefix}contact_form_email", max_chars=254)
+        primary = st.checkbox(labels["is_primary"], key=f"{prefix}contact_form_is_primary")
+        submitted = st.form_submit_button(text["submit"], key=f"{prefix}contact_form_submit")
     if not submitted or not _need_customer(customer_id):
         return
     payload = {
@@ -492,7 +550,7 @@ def contact_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     from app.services.customers import create_contact
 
     submit_create(
-        form="contact",
+        form=f"{prefix}contact",
         url=url,
         payload=payload,
         labels=labels,
@@ -501,6 +559,7 @@ def contact_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
         describe=lambda row: text["saved"].format(
             name=md_escape(row.name), link=customer_link(row.customer_id)
         ),
+        overview=True,
     )
 
 
@@ -525,35 +584,40 @@ def _product_labels(url: str) -> dict[int, str]:
     return {int(row.id): f"{row.code} · {row.name}" for row in products.itertuples(index=False)}
 
 
-def inquiry_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
+def inquiry_form(*, actor: Actor, url: str, customer_id: int | None, prefix: str = "") -> None:
     """An inquiry (hỏi hàng) of the customer picked above."""
     text = localised(INQUIRY_KEYS)
     labels = text["fields"]
     products = _product_labels(url)
     tz_name = load_timezone_name(url)
-    with st.form("inquiry_form", clear_on_submit=True):
-        need = st.text_area(labels["need"], key="inquiry_form_need", max_chars=500)
+    with st.form(f"{prefix}inquiry_form", clear_on_submit=True):
+        need = st.text_area(labels["need"], key=f"{prefix}inquiry_form_need", max_chars=500)
         left, middle, right = st.columns(3)
         product_id = left.selectbox(
             labels["product_id"],
             [None, *products],
             format_func=lambda pid: "—" if pid is None else products.get(pid, str(pid)),
-            key="inquiry_form_product_id",
+            key=f"{prefix}inquiry_form_product_id",
         )
         quantity = middle.number_input(
-            labels["quantity"], value=None, step=1.0, key="inquiry_form_quantity"
+            labels["quantity"], value=None, step=1.0, key=f"{prefix}inquiry_form_quantity"
         )
         asked_on = right.date_input(
-            labels["asked_at"], value=local_now(tz_name).date(), key="inquiry_form_asked_at"
+            labels["asked_at"],
+            value=entry_now(url, tz_name).date(),
+            key=f"{prefix}inquiry_form_asked_at",
         )
         status = left.selectbox(
-            labels["status"], _options(InquiryStatus), key="inquiry_form_status"
+            labels["status"],
+            _options(InquiryStatus),
+            format_func=enum_names(InquiryStatus),
+            key=f"{prefix}inquiry_form_status",
         )
-        reason = st.text_input(labels["reason"], key="inquiry_form_reason", max_chars=500)
-        submitted = st.form_submit_button(text["submit"], key="inquiry_form_submit")
+        reason = st.text_input(labels["reason"], key=f"{prefix}inquiry_form_reason", max_chars=500)
+        submitted = st.form_submit_button(text["submit"], key=f"{prefix}inquiry_form_submit")
     if not submitted or not _need_customer(customer_id):
         return
-    now = local_now(tz_name)
+    now = entry_now(url, tz_name)
     payload = {
         "customer_id": customer_id,
         "user_id": actor.user_id,
@@ -567,13 +631,14 @@ def inquiry_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     from app.services.sales import create_inquiry
 
     submit_create(
-        form="inquiry",
+        form=f"{prefix}inquiry",
         url=url,
         payload=payload,
         labels=labels,
         create=create_inquiry,
         actor=actor,
         describe=lambda row: text["saved"].format(id=row.id, link=customer_link(row.customer_id)),
+        overview=True,
     )
 
 
@@ -641,7 +706,7 @@ def order_lines(editor: pd.DataFrame, products: pd.DataFrame) -> tuple[list[dict
     return lines, pd.DataFrame(preview, columns=["product", "quantity", "unit_price", "amount"])
 
 
-def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
+def order_form(*, actor: Actor, url: str, customer_id: int | None, prefix: str = "") -> None:
     """An order with lines: the lines are edited outside the form, so totals follow each
     edit; the header fields and the save button are in the form."""
     text = localised(ORDER_KEYS)
@@ -652,7 +717,7 @@ def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     if products.empty:
         st.info(text["no_products"])
         return
-    nonce = _submission_state("order")["nonce"]
+    nonce = _submission_state(f"{prefix}order")["nonce"]
     product_labels = [f"{row.code} · {row.name}" for row in products.itertuples(index=False)]
     st.caption(text["lines_help"])
     editor = st.data_editor(
@@ -660,7 +725,7 @@ def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
             {"product": [None], "quantity": [1.0], "unit_price": [None], "discount_pct": [0.0]}
         ).astype({"product": "object", "unit_price": "float"}),
         num_rows="dynamic",
-        key=f"order_form_lines_{nonce}",
+        key=f"{prefix}order_form_lines_{nonce}",
         width="stretch",
         column_config={
             "product": st.column_config.SelectboxColumn(
@@ -679,32 +744,40 @@ def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     left.metric(text["total"], f"{total:,.0f} VND")
     right.metric(text["lines_count"], len(lines))
     campaign_names = {int(row.id): row.name for row in campaigns.itertuples(index=False)}
-    with st.form("order_form", clear_on_submit=True):
+    with st.form(f"{prefix}order_form", clear_on_submit=True):
         left, middle, right = st.columns(3)
         ordered_on = left.date_input(
-            labels["ordered_at"], value=local_now(tz_name).date(), key="order_form_ordered_at"
+            labels["ordered_at"],
+            value=entry_now(url, tz_name).date(),
+            key=f"{prefix}order_form_ordered_at",
         )
         status = middle.selectbox(
-            labels["status"], _options(OrderStatus), index=1, key="order_form_status"
+            labels["status"],
+            _options(OrderStatus),
+            format_func=enum_names(OrderStatus),
+            index=1,
+            key=f"{prefix}order_form_status",
         )
         campaign_id = right.selectbox(
             labels["campaign_id"],
             [None, *campaign_names],
             format_func=lambda cid: "—" if cid is None else campaign_names.get(cid, str(cid)),
-            key="order_form_campaign_id",
+            key=f"{prefix}order_form_campaign_id",
         )
         payment_due = left.date_input(
-            labels["payment_due"], value=None, key="order_form_payment_due"
+            labels["payment_due"], value=None, key=f"{prefix}order_form_payment_due"
         )
         delivery_due = middle.date_input(
-            labels["delivery_due"], value=None, key="order_form_delivery_due"
+            labels["delivery_due"], value=None, key=f"{prefix}order_form_delivery_due"
         )
-        promotion = right.text_input(labels["promotion"], key="order_form_promotion", max_chars=200)
-        notes = st.text_area(labels["notes"], key="order_form_notes", max_chars=2000)
-        submitted = st.form_submit_button(text["submit"], key="order_form_submit")
+        promotion = right.text_input(
+            labels["promotion"], key=f"{prefix}order_form_promotion", max_chars=200
+        )
+        notes = st.text_area(labels["notes"], key=f"{prefix}order_form_notes", max_chars=2000)
+        submitted = st.form_submit_button(text["submit"], key=f"{prefix}order_form_submit")
     if not submitted or not _need_customer(customer_id):
         return
-    now = local_now(tz_name)
+    now = entry_now(url, tz_name)
     payload = {
         "customer_id": customer_id,
         "user_id": actor.user_id,
@@ -720,7 +793,7 @@ def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     from app.services.sales import create_order
 
     saved = submit_create(
-        form="order",
+        form=f"{prefix}order",
         url=url,
         payload=payload,
         labels=labels,
@@ -735,7 +808,7 @@ def order_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
         overview=True,
     )
     if saved is not None:
-        st.session_state.pop(f"order_form_lines_{nonce}", None)
+        st.session_state.pop(f"{prefix}order_form_lines_{nonce}", None)
 
 
 # --------------------------------------------------------------------------- opportunity
@@ -761,31 +834,34 @@ OPPORTUNITY_KEYS = {
 }
 
 
-def opportunity_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
+def opportunity_forms(*, actor: Actor, url: str, customer_id: int | None, prefix: str = "") -> None:
     """Create an opportunity; move an open one to another stage."""
     text = localised(OPPORTUNITY_KEYS)
     labels = text["fields"]
     campaigns = load_entry_choices(url, "campaigns")
     campaign_names = {int(row.id): row.name for row in campaigns.itertuples(index=False)}
-    with st.form("opportunity_form", clear_on_submit=True):
-        title = st.text_input(labels["title"], key="opportunity_form_title", max_chars=200)
+    with st.form(f"{prefix}opportunity_form", clear_on_submit=True):
+        title = st.text_input(labels["title"], key=f"{prefix}opportunity_form_title", max_chars=200)
         left, middle, right = st.columns(3)
         amount = left.number_input(
-            labels["amount"], value=None, step=1_000_000.0, key="opportunity_form_amount"
+            labels["amount"], value=None, step=1_000_000.0, key=f"{prefix}opportunity_form_amount"
         )
         stage = middle.selectbox(
-            labels["stage"], _options(Stage, OPEN_STAGES), key="opportunity_form_stage"
+            labels["stage"],
+            _options(Stage, OPEN_STAGES),
+            format_func=enum_names(Stage),
+            key=f"{prefix}opportunity_form_stage",
         )
         expected_close = right.date_input(
-            labels["expected_close"], value=None, key="opportunity_form_expected_close"
+            labels["expected_close"], value=None, key=f"{prefix}opportunity_form_expected_close"
         )
         campaign_id = left.selectbox(
             labels["campaign_id"],
             [None, *campaign_names],
             format_func=lambda cid: "—" if cid is None else campaign_names.get(cid, str(cid)),
-            key="opportunity_form_campaign_id",
+            key=f"{prefix}opportunity_form_campaign_id",
         )
-        submitted = st.form_submit_button(text["submit"], key="opportunity_form_submit")
+        submitted = st.form_submit_button(text["submit"], key=f"{prefix}opportunity_form_submit")
     if submitted and _need_customer(customer_id):
         payload = {
             "customer_id": customer_id,
@@ -799,16 +875,17 @@ def opportunity_forms(*, actor: Actor, url: str, customer_id: int | None) -> Non
         from app.services.sales import create_opportunity
 
         submit_create(
-            form="opportunity",
+            form=f"{prefix}opportunity",
             url=url,
             payload=payload,
             labels=labels,
             create=create_opportunity,
             actor=actor,
             describe=lambda row: text["saved"].format(
-                id=row.id, stage=row.stage.value, link=customer_link(row.customer_id)
+                id=row.id, stage=enum_label(row.stage), link=customer_link(row.customer_id)
             ),
             clears=("items",),
+            overview=True,
         )
 
     st.subheader(text["move_header"])
@@ -820,29 +897,35 @@ def opportunity_forms(*, actor: Actor, url: str, customer_id: int | None) -> Non
     if open_items.empty:
         st.caption(text["none_open"])
         return
+    stage_names = enum_names(Stage)
     names = {
-        int(row.id): f"#{row.id} {row.title} ({row.stage})"
+        int(row.id): f"#{row.id} {row.title} ({stage_names(row.stage)})"
         for row in open_items.itertuples(index=False)
     }
-    with st.form("stage_form", clear_on_submit=True):
+    with st.form(f"{prefix}stage_form", clear_on_submit=True):
         opportunity_id = st.selectbox(
             labels["opportunity"],
             list(names),
             format_func=lambda oid: names.get(oid, str(oid)),
-            key="stage_form_opportunity_id",
+            key=f"{prefix}stage_form_opportunity_id",
         )
-        to_stage = st.selectbox(labels["to_stage"], _options(Stage), key="stage_form_to_stage")
+        to_stage = st.selectbox(
+            labels["to_stage"],
+            _options(Stage),
+            format_func=enum_names(Stage),
+            key=f"{prefix}stage_form_to_stage",
+        )
         lost_reason = st.text_input(
-            labels["lost_reason"], key="stage_form_lost_reason", max_chars=200
+            labels["lost_reason"], key=f"{prefix}stage_form_lost_reason", max_chars=200
         )
-        moved = st.form_submit_button(text["move_submit"], key="stage_form_submit")
+        moved = st.form_submit_button(text["move_submit"], key=f"{prefix}stage_form_submit")
     if not moved:
         return
     change = {"to_stage": to_stage, "lost_reason": _none_if_blank(lost_reason)}
     from app.services.sales import move_opportunity_stage
 
     submit(
-        form="stage",
+        form=f"{prefix}stage",
         url=url,
         payload={"opportunity_id": opportunity_id, **change},
         labels={**labels, "input": labels["lost_reason"]},
@@ -850,9 +933,10 @@ def opportunity_forms(*, actor: Actor, url: str, customer_id: int | None) -> Non
             session=session, actor=actor, opportunity_id=opportunity_id, change=change
         ),
         describe=lambda row: text["moved"].format(
-            id=row.id, stage=row.stage.value, link=customer_link(row.customer_id)
+            id=row.id, stage=enum_label(row.stage), link=customer_link(row.customer_id)
         ),
         clears=("items",),
+        overview=True,
     )
 
 
@@ -884,25 +968,34 @@ COMPLAINT_KEYS = {
 }
 
 
-def complaint_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
+def complaint_forms(*, actor: Actor, url: str, customer_id: int | None, prefix: str = "") -> None:
     """Complaint intake, first response and resolution."""
     text = localised(COMPLAINT_KEYS)
     labels = text["fields"]
     from app.services.care import create_complaint, record_first_response, resolve_complaint
 
-    with st.form("complaint_form", clear_on_submit=True):
+    with st.form(f"{prefix}complaint_form", clear_on_submit=True):
         left, middle, right = st.columns(3)
-        category = left.text_input(labels["category"], key="complaint_form_category", max_chars=80)
+        category = left.text_input(
+            labels["category"], key=f"{prefix}complaint_form_category", max_chars=80
+        )
         severity = middle.selectbox(
-            labels["severity"], _options(Severity), index=1, key="complaint_form_severity"
+            labels["severity"],
+            _options(Severity),
+            format_func=enum_names(Severity),
+            index=1,
+            key=f"{prefix}complaint_form_severity",
         )
         channel = right.selectbox(
-            labels["channel"], [None, *_options(InteractionKind)], key="complaint_form_channel"
+            labels["channel"],
+            [None, *_options(InteractionKind)],
+            format_func=enum_names(InteractionKind),
+            key=f"{prefix}complaint_form_channel",
         )
         description = st.text_area(
-            labels["description"], key="complaint_form_description", max_chars=4000
+            labels["description"], key=f"{prefix}complaint_form_description", max_chars=4000
         )
-        submitted = st.form_submit_button(text["submit"], key="complaint_form_submit")
+        submitted = st.form_submit_button(text["submit"], key=f"{prefix}complaint_form_submit")
     if submitted and _need_customer(customer_id):
         payload = {
             "customer_id": customer_id,
@@ -913,14 +1006,14 @@ def complaint_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
             "owner_id": actor.user_id,
         }
         submit_create(
-            form="complaint",
+            form=f"{prefix}complaint",
             url=url,
             payload=payload,
             labels=labels,
             create=create_complaint,
             actor=actor,
             describe=lambda row: text["saved"].format(
-                id=row.id, severity=row.severity.value, link=customer_link(row.customer_id)
+                id=row.id, severity=enum_label(row.severity), link=customer_link(row.customer_id)
             ),
             clears=("items",),
             overview=True,
@@ -935,24 +1028,27 @@ def complaint_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
     if open_items.empty:
         st.caption(text["none_open"])
         return
+    status_names = enum_names(ComplaintStatus)
     names = {
-        int(row.id): f"#{row.id} {row.category} ({row.status})"
+        int(row.id): f"#{row.id} {row.category} ({status_names(row.status)})"
         for row in open_items.itertuples(index=False)
     }
     waiting = [int(row.id) for row in open_items.itertuples(index=False) if not row.responded]
     if waiting:
-        with st.form("response_form", clear_on_submit=True):
+        with st.form(f"{prefix}response_form", clear_on_submit=True):
             complaint_id = st.selectbox(
                 labels["complaint"],
                 waiting,
                 format_func=lambda cid: names.get(cid, str(cid)),
-                key="response_form_complaint_id",
+                key=f"{prefix}response_form_complaint_id",
             )
-            note = st.text_area(labels["note"], key="response_form_note", max_chars=2000)
-            responded = st.form_submit_button(text["respond_submit"], key="response_form_submit")
+            note = st.text_area(labels["note"], key=f"{prefix}response_form_note", max_chars=2000)
+            responded = st.form_submit_button(
+                text["respond_submit"], key=f"{prefix}response_form_submit"
+            )
         if responded:
             submit(
-                form="response",
+                form=f"{prefix}response",
                 url=url,
                 payload={"complaint_id": complaint_id, "note": note},
                 labels=labels,
@@ -969,21 +1065,23 @@ def complaint_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
                 overview=True,
             )
     st.subheader(text["resolve_header"])
-    with st.form("resolution_form", clear_on_submit=True):
+    with st.form(f"{prefix}resolution_form", clear_on_submit=True):
         complaint_id = st.selectbox(
             labels["complaint"],
             list(names),
             format_func=lambda cid: names.get(cid, str(cid)),
-            key="resolution_form_complaint_id",
+            key=f"{prefix}resolution_form_complaint_id",
         )
         resolution = st.text_area(
-            labels["resolution"], key="resolution_form_resolution", max_chars=4000
+            labels["resolution"], key=f"{prefix}resolution_form_resolution", max_chars=4000
         )
-        close = st.checkbox(labels["close"], key="resolution_form_close")
-        resolved = st.form_submit_button(text["resolve_submit"], key="resolution_form_submit")
+        close = st.checkbox(labels["close"], key=f"{prefix}resolution_form_close")
+        resolved = st.form_submit_button(
+            text["resolve_submit"], key=f"{prefix}resolution_form_submit"
+        )
     if resolved:
         submit(
-            form="resolution",
+            form=f"{prefix}resolution",
             url=url,
             payload={"complaint_id": complaint_id, "resolution": resolution, "close": close},
             labels=labels,
@@ -995,7 +1093,7 @@ def complaint_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
                 close=close,
             ),
             describe=lambda row: text["resolved"].format(
-                id=row.id, status=row.status.value, link=customer_link(row.customer_id)
+                id=row.id, status=enum_label(row.status), link=customer_link(row.customer_id)
             ),
             clears=("items",),
             overview=True,
@@ -1016,16 +1114,20 @@ SURVEY_KEYS = {
 }
 
 
-def survey_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
+def survey_form(*, actor: Actor, url: str, customer_id: int | None, prefix: str = "") -> None:
     """An NPS and/or CSAT answer with a comment."""
     text = localised(SURVEY_KEYS)
     labels = text["fields"]
-    with st.form("survey_form", clear_on_submit=True):
+    with st.form(f"{prefix}survey_form", clear_on_submit=True):
         left, right = st.columns(2)
-        nps = left.number_input(labels["nps"], value=None, step=1, key="survey_form_nps")
-        csat = right.number_input(labels["csat"], value=None, step=1, key="survey_form_csat")
-        comment = st.text_area(labels["comment"], key="survey_form_comment", max_chars=4000)
-        submitted = st.form_submit_button(text["submit"], key="survey_form_submit")
+        nps = left.number_input(labels["nps"], value=None, step=1, key=f"{prefix}survey_form_nps")
+        csat = right.number_input(
+            labels["csat"], value=None, step=1, key=f"{prefix}survey_form_csat"
+        )
+        comment = st.text_area(
+            labels["comment"], key=f"{prefix}survey_form_comment", max_chars=4000
+        )
+        submitted = st.form_submit_button(text["submit"], key=f"{prefix}survey_form_submit")
     if not submitted or not _need_customer(customer_id):
         return
     payload = {
@@ -1037,13 +1139,14 @@ def survey_form(*, actor: Actor, url: str, customer_id: int | None) -> None:
     from app.services.care import create_survey_response
 
     submit_create(
-        form="survey",
+        form=f"{prefix}survey",
         url=url,
         payload=payload,
         labels=labels,
         create=create_survey_response,
         actor=actor,
         describe=lambda row: text["saved"].format(id=row.id, link=customer_link(row.customer_id)),
+        overview=True,
     )
 
 
@@ -1097,10 +1200,16 @@ def campaign_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
             name = st.text_input(labels["name"], key="campaign_form_name", max_chars=200)
             left, middle, right = st.columns(3)
             channel = left.selectbox(
-                labels["channel"], _options(CampaignChannel), key="campaign_form_channel"
+                labels["channel"],
+                _options(CampaignChannel),
+                format_func=enum_names(CampaignChannel),
+                key="campaign_form_channel",
             )
             purpose = middle.selectbox(
-                labels["purpose"], _options(CampaignPurpose), key="campaign_form_purpose"
+                labels["purpose"],
+                _options(CampaignPurpose),
+                format_func=enum_names(CampaignPurpose),
+                key="campaign_form_purpose",
             )
             budget = right.number_input(
                 labels["budget"], value=None, step=1_000_000.0, key="campaign_form_budget"
@@ -1272,7 +1381,12 @@ def partner_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
     with st.form("partner_form", clear_on_submit=True):
         left, right = st.columns(2)
         name = left.text_input(labels["name"], key="partner_form_name", max_chars=200)
-        kind = right.selectbox(labels["kind"], _options(PartnerKind), key="partner_form_kind")
+        kind = right.selectbox(
+            labels["kind"],
+            _options(PartnerKind),
+            format_func=enum_names(PartnerKind),
+            key="partner_form_kind",
+        )
         province = left.text_input(labels["province"], key="partner_form_province", max_chars=60)
         phone = right.text_input(labels["phone"], key="partner_form_phone", max_chars=20)
         email = left.text_input(labels["email"], key="partner_form_email", max_chars=254)
@@ -1416,203 +1530,4 @@ def target_form(*, actor: Actor, url: str) -> None:
             end=row.period_end,
             value=row.target_value,
         ),
-    )
-
-
-# --------------------------------------------------------------------------- import, export
-IMPORT_KEYS = {
-    "header": "transfer.import_header",
-    "entity": "transfer.import_entity",
-    "file": "transfer.import_file",
-    "preview": "transfer.import_preview",
-    "mapping": "transfer.import_mapping",
-    "not_mapped": "transfer.import_not_mapped",
-    "on_duplicate": "transfer.import_on_duplicate",
-    "on_duplicate_options": {
-        "skip": "transfer.import_on_duplicate_options_skip",
-        "update": "transfer.import_on_duplicate_options_update",
-        "error": "transfer.import_on_duplicate_options_error",
-    },
-    "atomic": "transfer.import_atomic",
-    "check": "transfer.import_check",
-    "run": "transfer.import_run",
-    "errors": "transfer.import_errors",
-    "download_errors": "transfer.import_download_errors",
-    "no_write": "transfer.import_no_write",
-    "ok": "transfer.import_ok",
-}
-EXPORT_KEYS = {
-    "header": "transfer.export_header",
-    "entity": "transfer.export_entity",
-    "prepare": "transfer.export_prepare",
-    "csv": "transfer.export_csv",
-    "xlsx": "transfer.export_xlsx",
-    "ready": "transfer.export_ready",
-}
-
-
-def _entity_labels(specs: dict[str, Any]) -> dict[str, str]:
-    """What each importable entity is called, in the session's language (the spec's own
-    label when the catalog has none)."""
-    labels = {}
-    for name, spec in specs.items():
-        key = f"transfer.entity_{name}"
-        labels[name] = label if (label := t(key)) != key else (spec.label or name)
-    return labels
-
-
-def _show_import_result(result: Any) -> None:
-    text = localised(IMPORT_KEYS)
-    if result.ok:
-        st.success(md_escape(result.summary()), icon=":material/check_circle:")
-        return
-    st.error(md_escape(result.summary()), icon=":material/error:")
-    errors = result.errors_frame()
-    st.caption(text["errors"])
-    st.dataframe(errors.head(1000), hide_index=True, width="stretch")
-    st.download_button(
-        text["download_errors"],
-        data=errors.to_csv(index=False).encode("utf-8-sig"),
-        file_name=f"{result.entity}_errors.csv",
-        mime="text/csv",
-        key="import_form_download_errors",
-    )
-
-
-def import_panel(*, actor: Actor, url: str) -> None:
-    """Upload, map columns, check (dry run), then import in one transaction."""
-    from app.transfer import SPECS, auto_mapping, import_rows, read_rows
-
-    text = localised(IMPORT_KEYS)
-    entity_labels = _entity_labels(SPECS)
-    st.subheader(text["header"])
-    if not actor.can(Permission.write):
-        st.caption(text["no_write"])
-        return
-    entity = st.selectbox(
-        text["entity"],
-        list(SPECS),
-        format_func=entity_labels.get,
-        key="import_form_entity",
-    )
-    upload = st.file_uploader(
-        text["file"], type=["csv", "txt", "tsv", "xlsx"], key="import_form_file"
-    )
-    if upload is None:
-        return
-    try:
-        headers, rows = read_rows(upload.getvalue(), upload.name)
-    except InvalidInput as exc:
-        show_field_errors(exc, {"file": t("transfer.file_label")})
-        return
-    st.caption(text["preview"])
-    width = len(headers)
-    preview = pd.DataFrame(
-        [row[:width] + [""] * (width - len(row)) for row in rows[:10]],
-        columns=[f"{index + 1}. {name}" for index, name in enumerate(headers)],
-    )
-    st.dataframe(preview, hide_index=True, width="stretch")
-    guessed = {column: header for header, column in auto_mapping(entity, headers).items()}
-    mapping: dict[str, str] = {}
-    with st.expander(text["mapping"], expanded=len(guessed) < len(headers)):
-        columns = st.columns(3)
-        for index, col in enumerate(SPECS[entity].columns):
-            options = [None, *headers]
-            default = guessed.get(col.name)
-            choice = columns[index % 3].selectbox(
-                col.name,
-                options,
-                index=options.index(default) if default in options else 0,
-                format_func=lambda value: text["not_mapped"] if value is None else value,
-                key=f"import_form_map_{entity}_{col.name}",
-            )
-            if choice is not None:
-                mapping[choice] = col.name
-    left, right = st.columns(2)
-    on_duplicate = left.radio(
-        text["on_duplicate"],
-        list(text["on_duplicate_options"]),
-        format_func=text["on_duplicate_options"].get,
-        key="import_form_on_duplicate",
-    )
-    atomic = right.checkbox(text["atomic"], value=True, key="import_form_atomic")
-    left, right = st.columns(2)
-    check = left.button(text["check"], key="import_form_check")
-    run = right.button(text["run"], type="primary", key="import_form_run")
-    if not (check or run):
-        return
-    bar = st.progress(0.0)
-    try:
-        with Session(engine(url)) as session:
-            result = import_rows(
-                session=session,
-                actor=actor,
-                entity=entity,
-                headers=headers,
-                rows=rows,
-                mapping=mapping,
-                dry_run=bool(check),
-                on_duplicate=on_duplicate,
-                atomic=atomic,
-                source=upload.name,
-                progress=lambda share: bar.progress(min(max(share, 0.0), 1.0)),
-            )
-    except InvalidInput as exc:
-        show_field_errors(exc, {})
-        return
-    except (PermissionDenied, NotFound, Conflict) as exc:
-        st.error(md_escape(exc))
-        return
-    bar.progress(1.0)
-    if result.written:
-        clear_overview_cache()
-        clear_entry_caches("customers", "products", "campaigns", "partners", "items")
-    _show_import_result(result)
-
-
-def export_panel(*, actor: Actor, url: str) -> None:
-    """Export an entity as CSV or Excel, in the import format."""
-    from app.transfer import SPECS, export_rows, write_table
-
-    text = localised(EXPORT_KEYS)
-    entity_labels = _entity_labels(SPECS)
-    st.subheader(text["header"])
-    entity = st.selectbox(
-        text["entity"],
-        list(SPECS),
-        format_func=entity_labels.get,
-        key="export_form_entity",
-    )
-    state_key = "export_form__files"
-    if st.button(text["prepare"], key="export_form_prepare"):
-        try:
-            with Session(engine(url)) as session:
-                headers, rows = export_rows(session=session, actor=actor, entity=entity)
-        except PermissionDenied as exc:
-            st.error(md_escape(exc))
-            return
-        st.session_state[state_key] = {
-            "entity": entity,
-            "rows": len(rows),
-            "csv": write_table(headers, rows, "x.csv"),
-            "xlsx": write_table(headers, rows, "x.xlsx"),
-        }
-    files = st.session_state.get(state_key)
-    if not files or files["entity"] != entity:
-        return
-    st.caption(text["ready"].format(rows=fmt.number(files["rows"], current_language())))
-    left, right = st.columns(2)
-    left.download_button(
-        text["csv"],
-        data=files["csv"],
-        file_name=f"{entity}.csv",
-        mime="text/csv",
-        key="export_form_csv",
-    )
-    right.download_button(
-        text["xlsx"],
-        data=files["xlsx"],
-        file_name=f"{entity}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="export_form_xlsx",
     )

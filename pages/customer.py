@@ -11,6 +11,7 @@ from app import formatting as fmt
 from app.kpi.rfm import SEGMENT_RULES
 from app.models import ComplaintStatus, InquiryStatus, OrderStatus
 from app.services.customer_views import PROFILE_FIELDS, TIMELINE_KINDS
+from components import forms, record_actions
 from components.charts_customers import (
     labelled,
     md_escape,
@@ -80,6 +81,7 @@ summary = data["summary"]
 segment_names = {name: t(f"segments.seg_{name}") for name, _, _ in SEGMENT_RULES}
 
 st.subheader(md_escape(f"{profile['code']} · {profile['name']}"))
+record_actions.status_banner(actor=actor, url=url, profile=profile)
 st.caption(
     " · ".join(
         md_escape(part)
@@ -137,6 +139,9 @@ cards[3].metric(
     border=True,
 )
 
+# Staff, managers and admins enter and change records here; executives only read, and an
+# archived customer takes no new records until a manager restores it.
+entry = record_actions.entry_enabled(actor) and not profile.get("archived")
 tabs = st.tabs(
     [
         t("customers.tab_timeline"),
@@ -144,6 +149,11 @@ tabs = st.tabs(
         t("customers.tab_value"),
         t("customers.tab_service"),
         t("customers.tab_policies"),
+        *(
+            [t("entry.c360_tab_add"), t("entry.c360_tab_edit"), t("entry.c360_tab_archive")]
+            if entry
+            else []
+        ),
     ]
 )
 
@@ -440,3 +450,38 @@ with tabs[4]:
                 t("customers.p_date"): st.column_config.DateColumn(format="DD/MM/YYYY"),
             },
         )
+
+if entry:
+    customer_id = int(profile["id"])
+    add_forms = {
+        "interaction": forms.interaction_form,
+        "inquiry": forms.inquiry_form,
+        "order": forms.order_form,
+        "opportunity": forms.opportunity_forms,
+        "complaint": forms.complaint_forms,
+        "survey": forms.survey_form,
+        "contact": forms.contact_form,
+    }
+    add_labels = {
+        name: t("entry.c360_add_contact") if name == "contact" else t(f"entry.tab_{name}")
+        for name in add_forms
+    }
+    with tabs[5]:
+        st.caption(t("entry.c360_add_caption"))
+        chosen = st.radio(
+            t("entry.c360_add_pick"),
+            list(add_forms),
+            format_func=lambda name: add_labels.get(name, name),
+            key="c360_add_kind",
+            horizontal=True,
+        )
+        add_forms[chosen](actor=actor, url=url, customer_id=customer_id, prefix="c360_")
+    with tabs[6]:
+        st.markdown(f"**{t('entry.c360_profile_header')}**")
+        record_actions.profile_form(actor=actor, url=url, profile=profile)
+        st.markdown(f"**{t('entry.c360_contacts_header')}**")
+        record_actions.contacts_editor(actor=actor, url=url, customer_id=customer_id)
+        st.markdown(f"**{t('entry.c360_records_header')}**")
+        record_actions.record_editor(actor=actor, url=url, customer_id=customer_id)
+    with tabs[7]:
+        record_actions.archive_and_merge(actor=actor, url=url, profile=profile)
