@@ -23,6 +23,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.retry import retrying
 from app.services.access import Actor, Permission, require, require_customer
 from app.services.common import (
     apply_update,
@@ -33,6 +34,7 @@ from app.services.common import (
 )
 
 
+@retrying
 def create_interaction(
     *,
     session: Session,
@@ -53,6 +55,7 @@ def create_interaction(
     )
 
 
+@retrying
 def update_interaction(
     *,
     session: Session,
@@ -72,6 +75,7 @@ def update_interaction(
     )
 
 
+@retrying
 def create_complaint(
     *,
     session: Session,
@@ -114,6 +118,7 @@ def _check_complaint_times(complaint: Complaint, changes: dict[str, Any]) -> Non
         raise InvalidInput(errors)
 
 
+@retrying
 def update_complaint(
     *,
     session: Session,
@@ -131,6 +136,7 @@ def update_complaint(
     )
 
 
+@retrying
 def record_first_response(
     *,
     session: Session,
@@ -157,6 +163,7 @@ def record_first_response(
     )
 
 
+@retrying
 def resolve_complaint(
     *,
     session: Session,
@@ -185,6 +192,7 @@ def resolve_complaint(
     )
 
 
+@retrying
 def create_survey_response(
     *,
     session: Session,
@@ -205,6 +213,7 @@ def create_survey_response(
     )
 
 
+@retrying
 def update_survey_response(
     *,
     session: Session,

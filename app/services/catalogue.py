@@ -28,6 +28,7 @@ from app.models import (
     TargetUpdate,
     utcnow,
 )
+from app.retry import retrying
 from app.services.access import Actor, Permission, require, require_customer
 from app.services.common import (
     add_audit,
@@ -45,6 +46,7 @@ MONEY_LIMIT = Decimal("9999999999999999.99")
 
 
 # --------------------------------------------------------------------------- campaigns
+@retrying
 def create_campaign(
     *,
     session: Session,
@@ -68,6 +70,7 @@ def create_campaign(
     )
 
 
+@retrying
 def update_campaign(
     *,
     session: Session,
@@ -88,6 +91,7 @@ def update_campaign(
     )
 
 
+@retrying
 def record_campaign_cost(
     *, session: Session, campaign_id: int, amount: Decimal | float | str, actor: Actor
 ) -> Campaign:
@@ -112,6 +116,7 @@ def record_campaign_cost(
     )
 
 
+@retrying
 def add_campaign_members(
     *,
     session: Session,
@@ -154,6 +159,7 @@ def add_campaign_members(
     return added
 
 
+@retrying
 def record_campaign_response(
     *,
     session: Session,
@@ -188,6 +194,7 @@ def record_campaign_response(
 
 
 # --------------------------------------------------------------------------- partners
+@retrying
 def create_partner(
     *,
     session: Session,
@@ -211,6 +218,7 @@ def create_partner(
     )
 
 
+@retrying
 def update_partner(
     *,
     session: Session,
@@ -227,6 +235,7 @@ def update_partner(
     )
 
 
+@retrying
 def set_partner_archived(
     *, session: Session, partner_id: int, archived: bool, actor: Actor
 ) -> Partner:
@@ -243,6 +252,7 @@ def set_partner_archived(
     )
 
 
+@retrying
 def create_partner_link(
     *,
     session: Session,
@@ -268,6 +278,7 @@ def create_partner_link(
     )
 
 
+@retrying
 def delete_partner_link(*, session: Session, link_id: int, actor: Actor) -> None:
     """Remove a partner link (the audit row keeps what it was)."""
     require(actor, Permission.catalogue)
@@ -286,6 +297,7 @@ def delete_partner_link(*, session: Session, link_id: int, actor: Actor) -> None
 
 
 # --------------------------------------------------------------------------- targets
+@retrying
 def create_target(
     *,
     session: Session,
@@ -331,6 +343,7 @@ def create_target(
     return target
 
 
+@retrying
 def update_target(
     *, session: Session, target_id: int, data: TargetUpdate | dict[str, Any], actor: Actor
 ) -> Target:

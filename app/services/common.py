@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from app.errors import Conflict, InvalidInput, from_validation_error
 from app.models import AuditAction, AuditLog, utcnow
+from app.retry import retrying
 from app.services.access import Actor, Permission, require, require_customer
 
 InputModel = TypeVar("InputModel", bound=BaseModel)
@@ -103,6 +104,7 @@ def commit_or_conflict(*, session: Session, message: str) -> None:
 TableRow = TypeVar("TableRow", bound=SQLModel)
 
 
+@retrying
 def create_record(
     *,
     session: Session,
@@ -195,6 +197,7 @@ def audit_create(
     )
 
 
+@retrying
 def create_record_once(
     *,
     session: Session,
@@ -250,6 +253,7 @@ def get_or_not_found(*, session: Session, table: type[TableRow], key: int, label
     return row
 
 
+@retrying
 def apply_update(
     *,
     session: Session,

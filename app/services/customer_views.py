@@ -36,6 +36,7 @@ from app.models import (
     SurveyResponse,
     User,
 )
+from app.retry import retrying
 from app.services.access import (
     Actor,
     Permission,
@@ -44,7 +45,13 @@ from app.services.access import (
     visible_customers,
 )
 from app.settings import display_timezone, get_setting, set_setting
-from app.text import fold, like_skeleton, normalise_phone, phone_digits
+from app.text import (
+    fold,
+    like_skeleton,
+    normalise_phone,
+    phone_digits,
+    without_control_characters,
+)
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -127,7 +134,9 @@ class CustomerPage:
 def _clean(text: str) -> str:
     # LIKE wildcards typed by the user are dropped rather than escaped: the skeleton
     # already uses "_" as its own wildcard.
-    return (text or "").strip()[:100].replace("%", "").replace("_", "")
+    # A backslash is PostgreSQL's default LIKE escape; it goes the same way.
+    text = without_control_characters(text or "").strip()[:100]
+    return text.replace("%", "").replace("_", "").replace("\\", "")
 
 
 def _phone_sql(column: Any) -> Any:
@@ -705,6 +714,7 @@ def validate_rfm_settings(weights: dict[str, float], bins: int) -> tuple[dict[st
     return clean, bins
 
 
+@retrying
 def save_rfm_settings(
     *, session: Session, actor: Actor, weights: dict[str, float], bins: int
 ) -> None:

@@ -19,6 +19,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.retry import retrying
 from app.services.access import Actor, Permission, require, require_customer
 from app.services.common import (
     add_audit,
@@ -47,6 +48,7 @@ def get_customer(*, session: Session, customer_id: int, actor: Actor) -> Custome
     return require_customer(session=session, actor=actor, customer_id=customer_id)
 
 
+@retrying
 def create_customer(
     *,
     session: Session,
@@ -97,6 +99,7 @@ def create_customer(
     return customer
 
 
+@retrying
 def update_customer(
     *,
     session: Session,
@@ -139,6 +142,7 @@ def update_customer(
     return customer
 
 
+@retrying
 def set_customer_archived(
     *, session: Session, customer_id: int, archived: bool, actor: Actor
 ) -> Customer:
@@ -164,6 +168,7 @@ def set_customer_archived(
     return customer
 
 
+@retrying
 def create_contact(
     *,
     session: Session,
@@ -195,6 +200,7 @@ def create_contact(
     return contact
 
 
+@retrying
 def update_contact(
     *,
     session: Session,
@@ -218,17 +224,17 @@ def search_customers(*, session: Session, actor: Actor, query: str, limit: int =
     name, case-insensitive on the code, digits on the phone.
 
     SQL preselects by code, phone digits or the name's accent-agnostic LIKE skeleton
-    ("thanh phu" → "th_nh ph_"); the exact folded match is checked in Python.
+    ("thanh phu" → "th_nh%ph_"); the exact folded match is checked in Python.
     """
     import pandas as pd
     from sqlalchemy import or_
 
     from app.services.access import visible_customers
-    from app.text import fold, like_skeleton, phone_digits
+    from app.text import fold, like_skeleton, phone_digits, without_control_characters
 
     require(actor, Permission.read)
     columns = ["customer_id", "code", "name", "phone", "label"]
-    text = (query or "").strip()[:100]
+    text = without_control_characters(query or "").strip()[:100]
     base = select(Customer.id, Customer.code, Customer.name, Customer.phone).where(
         Customer.archived.is_(False), visible_customers(actor)
     )
@@ -237,7 +243,8 @@ def search_customers(*, session: Session, actor: Actor, query: str, limit: int =
     else:
         folded = fold(text, company=False)
         digits = phone_digits(text)
-        escaped = text.replace("%", "").replace("_", "")
+        # LIKE's specials (and PostgreSQL's default escape, the backslash) are dropped.
+        escaped = text.replace("%", "").replace("_", "").replace("\\", "")
         conditions = [Customer.code.ilike(f"%{escaped}%")]
         if len(digits) >= 3:
             conditions.append(_phone_digits_sql(Customer.phone).like(f"%{digits}%"))

@@ -23,6 +23,7 @@ from app.models import (
     SurveyResponse,
     utcnow,
 )
+from app.retry import retrying
 from app.services.access import Actor, Permission, require, require_customer
 from app.services.common import add_audit, commit_or_conflict, snapshot
 
@@ -45,6 +46,7 @@ FILLABLE_FIELDS = [
 ]
 
 
+@retrying
 def merge_customers(
     *, session: Session, actor: Actor, survivor_id: int, duplicate_id: int
 ) -> dict[str, int]:

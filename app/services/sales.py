@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -34,6 +35,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.retry import retrying
 from app.services.access import Actor, Permission, require, require_customer
 from app.services.common import (
     add_audit,
@@ -52,6 +54,7 @@ CENT = Decimal("0.01")
 MONEY_LIMIT = Decimal("9999999999999999.99")  # the largest value a money column holds
 
 
+@retrying
 def create_product(
     *,
     session: Session,
@@ -84,6 +87,7 @@ def create_product(
     )
 
 
+@retrying
 def update_product(
     *,
     session: Session,
@@ -131,12 +135,19 @@ def checked_order_totals(lines: list[OrderLineCreate]) -> tuple[Decimal, Decimal
 
 def next_order_code(*, session: Session) -> str:
     """The next free order code of the form DH000123."""
-    candidate = (session.exec(select(func.max(Order.id))).one() or 0) + 1
+    return _free_order_code(
+        session=session, start=(session.exec(select(func.max(Order.id))).one() or 0) + 1
+    )
+
+
+def _free_order_code(*, session: Session, start: int) -> str:
+    candidate = start
     while session.exec(select(Order.id).where(Order.code == f"DH{candidate:06d}")).first():
         candidate += 1
     return f"DH{candidate:06d}"
 
 
+@retrying
 def create_order(
     *,
     session: Session,
@@ -166,15 +177,21 @@ def create_order(
         },
     )
     amount, cost = checked_order_totals(order_in.lines)
-    code = order_in.code or next_order_code(session=session)
-    if session.exec(select(Order.id).where(Order.code == code)).first():
-        raise Conflict(f"An order with code {code} already exists.")
+    if order_in.code and session.exec(select(Order.id).where(Order.code == order_in.code)).first():
+        raise Conflict(f"An order with code {order_in.code} already exists.")
+    # A generated code comes from the new row's id, unique even among simultaneous
+    # writers (max(id) + 1 read before inserting is not: they would all pick the same).
+    code = order_in.code or f"~{uuid.uuid4().hex[:19]}"
     order = Order.model_validate(
         order_in.model_dump(exclude={"lines", "code"}),
         update={"code": code, "amount": amount, "cost": cost, "created_at": utcnow()},
     )
     session.add(order)
     session.flush()
+    if not order_in.code:
+        code = order.code = _free_order_code(session=session, start=order.id)
+        session.add(order)
+        session.flush()
     lines = [
         OrderLine.model_validate(line, update={"order_id": order.id}) for line in order_in.lines
     ]
@@ -193,6 +210,7 @@ def create_order(
     return order
 
 
+@retrying
 def update_order(
     *,
     session: Session,
@@ -218,6 +236,7 @@ def update_order(
     return apply_update(session=session, actor=actor, row=order, changes=changes, entity="order")
 
 
+@retrying
 def create_inquiry(
     *,
     session: Session,
@@ -238,6 +257,7 @@ def create_inquiry(
     )
 
 
+@retrying
 def update_inquiry(
     *,
     session: Session,
@@ -256,6 +276,7 @@ def update_inquiry(
     )
 
 
+@retrying
 def create_opportunity(
     *,
     session: Session,
@@ -309,6 +330,7 @@ def create_opportunity(
     return opportunity
 
 
+@retrying
 def update_opportunity(
     *,
     session: Session,
@@ -341,6 +363,7 @@ def update_opportunity(
     )
 
 
+@retrying
 def move_opportunity_stage(
     *,
     session: Session,

@@ -12,10 +12,12 @@ from sqlmodel import Session, select
 from app.auth import hash_password
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import AuditAction, AuditLog, Role, User, UserCreate, utcnow
+from app.retry import retrying
 from app.services.access import Actor, Permission, require
 from app.services.common import add_audit, commit_or_conflict, json_safe, snapshot, validate
 
 
+@retrying
 def create_user(*, session: Session, data: UserCreate | dict[str, Any], actor: Actor) -> User:
     """Validate and insert a user with an argon2 password hash, audited without the hash."""
     require(actor, Permission.users)
@@ -105,6 +107,7 @@ def _save_change(
     return user
 
 
+@retrying
 def set_user_active(*, session: Session, actor: Actor, user_id: int, active: bool) -> User:
     """Deactivate or reactivate an account; admins cannot deactivate themselves."""
     require(actor, Permission.users)
@@ -129,16 +132,19 @@ def set_user_active(*, session: Session, actor: Actor, user_id: int, active: boo
     )
 
 
+@retrying
 def deactivate_user(*, session: Session, actor: Actor, user_id: int) -> User:
     """Deactivate an account: it can no longer sign in, and open sessions end."""
     return set_user_active(session=session, actor=actor, user_id=user_id, active=False)
 
 
+@retrying
 def reactivate_user(*, session: Session, actor: Actor, user_id: int) -> User:
     """Reactivate a deactivated account."""
     return set_user_active(session=session, actor=actor, user_id=user_id, active=True)
 
 
+@retrying
 def reset_password(*, session: Session, actor: Actor, user_id: int, password: str) -> User:
     """Set a new password (argon2 hash) and lift any lockout; audited without the password."""
     require(actor, Permission.users)
@@ -155,6 +161,7 @@ def reset_password(*, session: Session, actor: Actor, user_id: int, password: st
     )
 
 
+@retrying
 def change_role(*, session: Session, actor: Actor, user_id: int, role: Role | str) -> User:
     """Give a user another role; admins cannot demote themselves."""
     require(actor, Permission.users)
