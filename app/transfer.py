@@ -3,9 +3,15 @@
 Files hold business keys, never internal ids: customers by code, products by code,
 orders by order code, campaigns by name, users by username. Every row is validated
 through the entity's ``...Create`` model; rows are then written with SQLAlchemy Core
-``executemany`` in chunks, in one transaction. By default nothing is written when any
-row is bad (``atomic``); ``dry_run`` validates and reports without writing. Row numbers
-are spreadsheet row numbers: the header is row 1, the first data row is row 2.
+``executemany`` in chunks, in one transaction. By default the valid rows are written
+and the bad ones reported; with ``atomic`` nothing is written when any row is bad;
+``dry_run`` validates and reports without writing. Row numbers are spreadsheet row
+numbers: the header is row 1, the first data row is row 2.
+
+Rows that refer to a customer give its code (``customer_code``), or, when the code is
+blank or its column absent, its email (``customer_email``, case-insensitive) or phone
+(``customer_phone``, compared as duplicate detection does: digits only, +84 → 0). An
+unknown or ambiguous (several customers share it) email or phone is a row error.
 
 Numbers: ``1.234.567``, ``1,234,567``, ``1234567.5`` and ``1.234.567,5`` are all read;
 with a single separator, a group of exactly three digits after it is a thousands group
@@ -63,9 +69,10 @@ from app.models import (
 )
 from app.services.access import Actor, Permission, require, visible_customers
 from app.services.common import add_audit
-from app.text import fold
+from app.text import fold, normalise_phone
 
 CHUNK = 5000
+CUSTOMER_ALTERNATIVES = ("customer_email", "customer_phone")  # tried in this order
 MAX_FILE_BYTES = 100 * 1024 * 1024
 ON_DUPLICATE = ("skip", "update", "error")
 
@@ -78,6 +85,8 @@ class Col:
     ``ref`` names a lookup (customer, product, campaign, user) turning the business key
     in the file into the id field ``field``. ``extra`` columns are not in the Create
     model but are stored too (e.g. ``archived``), so an export re-imports without loss.
+    ``export`` is False for import-only columns (the customer's email or phone, which
+    stand in for a missing customer code; exports always carry the code).
     """
 
     name: str
@@ -86,6 +95,7 @@ class Col:
     ref: str | None = None
     extra: bool = False
     aliases: tuple[str, ...] = ()
+    export: bool = True
 
     @property
     def target(self) -> str:
@@ -114,6 +124,38 @@ CUSTOMER = Col(
     ref="customer",
     aliases=("customer", "ma khach hang", "ma kh", "khach hang"),
 )
+# The customer by email or phone when a row has no customer code (see the docstring).
+CUSTOMER_EMAIL = Col(
+    "customer_email",
+    field="customer_id",
+    ref="customer_email",
+    aliases=("email khach hang", "email kh", "thu dien tu khach hang"),
+    export=False,
+)
+CUSTOMER_PHONE = Col(
+    "customer_phone",
+    field="customer_id",
+    ref="customer_phone",
+    aliases=("sdt khach hang", "dien thoai khach hang", "so dien thoai khach hang", "sdt kh"),
+    export=False,
+)
+# Files whose rows have no email or phone of their own: bare "email"/"phone" headers
+# there mean the customer's (contacts have their own, so they keep the long names).
+CUSTOMER_EMAIL_BARE = Col(
+    "customer_email",
+    field="customer_id",
+    ref="customer_email",
+    aliases=(*CUSTOMER_EMAIL.aliases, "email", "thu dien tu"),
+    export=False,
+)
+CUSTOMER_PHONE_BARE = Col(
+    "customer_phone",
+    field="customer_id",
+    ref="customer_phone",
+    aliases=(*CUSTOMER_PHONE.aliases, "phone", "dien thoai", "so dien thoai", "sdt"),
+    export=False,
+)
+CUSTOMER_BY = (CUSTOMER, CUSTOMER_EMAIL_BARE, CUSTOMER_PHONE_BARE)
 USER = Col("user", field="user_id", ref="user", aliases=("username", "nhan vien", "staff"))
 OWNER = Col("owner", field="owner_id", ref="user", aliases=("owner_username", "phu trach"))
 CAMPAIGN = Col(
@@ -161,6 +203,8 @@ SPECS: dict[str, Spec] = {
         ContactCreate,
         (
             CUSTOMER,
+            CUSTOMER_EMAIL,
+            CUSTOMER_PHONE,
             Col("name", aliases=("contact_name", "ho ten", "ten nguoi lien he")),
             Col("title", aliases=("chuc vu",)),
             Col("phone", aliases=("dien thoai", "sdt")),
@@ -191,7 +235,7 @@ SPECS: dict[str, Spec] = {
         OrderCreate,
         (
             Col("order_code", field="code", aliases=("ma don hang", "so don hang", "order")),
-            CUSTOMER,
+            *CUSTOMER_BY,
             Col("ordered_at", "datetime", aliases=("order_date", "ngay dat hang", "ngay")),
             Col("status", aliases=("trang thai",)),
             Col("currency", aliases=("tien te",)),
@@ -221,7 +265,7 @@ SPECS: dict[str, Spec] = {
         Interaction,
         InteractionCreate,
         (
-            CUSTOMER,
+            *CUSTOMER_BY,
             USER,
             Col("kind", aliases=("loai", "hinh thuc")),
             Col("direction", aliases=("chieu",)),
@@ -238,7 +282,7 @@ SPECS: dict[str, Spec] = {
         Inquiry,
         InquiryCreate,
         (
-            CUSTOMER,
+            *CUSTOMER_BY,
             Col(
                 "product_code",
                 field="product_id",
@@ -259,7 +303,7 @@ SPECS: dict[str, Spec] = {
         Opportunity,
         OpportunityCreate,
         (
-            CUSTOMER,
+            *CUSTOMER_BY,
             Col("title", aliases=("ten co hoi", "tieu de")),
             Col("amount", "money", aliases=("gia tri", "value")),
             Col("stage", aliases=("giai doan",)),
@@ -277,7 +321,7 @@ SPECS: dict[str, Spec] = {
         Complaint,
         ComplaintCreate,
         (
-            CUSTOMER,
+            *CUSTOMER_BY,
             Col("category", aliases=("loai khieu nai", "van de")),
             Col("severity", aliases=("muc do",)),
             Col("channel", aliases=("kenh",)),
@@ -296,7 +340,7 @@ SPECS: dict[str, Spec] = {
         SurveyResponse,
         SurveyResponseCreate,
         (
-            CUSTOMER,
+            *CUSTOMER_BY,
             Col("nps", "int", aliases=("diem nps",)),
             Col("csat", "int", aliases=("diem hai long",)),
             Col("comment", aliases=("y kien", "gop y")),
@@ -310,7 +354,7 @@ SPECS: dict[str, Spec] = {
         CampaignMemberCreate,
         (
             CAMPAIGN,
-            CUSTOMER,
+            *CUSTOMER_BY,
             Col("contacted_at", "datetime", aliases=("ngay lien he",)),
             Col("responded", "bool", aliases=("phan hoi",)),
             Col("responded_at", "datetime", aliases=("ngay phan hoi",)),
@@ -612,9 +656,49 @@ class Lookups:
                 self.maps["campaign"].setdefault(f"{name} [{start.isoformat()}]", cid)
         if "user" in needed:
             self.maps["user"] = dict(session.exec(select(User.username, User.id)).all())
+        # Email or phone → [(archived, id)]; several customers may share one.
+        self.contacts: dict[str, dict[str, list[tuple[bool, int]]]] = {}
+        for ref, column, key_of in (
+            ("customer_email", Customer.email, _email_key),
+            ("customer_phone", Customer.phone, normalise_phone),
+        ):
+            if ref not in needed:
+                continue
+            found: dict[str, list[tuple[bool, int]]] = {}
+            rows = session.exec(
+                select(column, Customer.archived, Customer.id).where(
+                    visible_customers(actor), column.is_not(None)
+                )
+            ).all()
+            for value, archived, cid in rows:
+                if key := key_of(value):
+                    found.setdefault(key, []).append((bool(archived), cid))
+            self.contacts[ref] = found
 
     def resolve(self, ref: str, key: str) -> int | None:
         return self.maps["customer" if ref == "customer_late" else ref].get(key)
+
+    def customer_by(self, ref: str, text: str) -> tuple[int | None, str]:
+        """The customer whose email or phone (``ref``) is ``text``: (id, "") or (None, the
+        reason). Archived customers only count when no active one matches, so a merged-away
+        duplicate sharing the survivor's phone does not make it ambiguous."""
+        what = "email" if ref == "customer_email" else "phone"
+        key = _email_key(text) if ref == "customer_email" else normalise_phone(text)
+        matches = self.contacts[ref].get(key, []) if key else []
+        active = [cid for archived, cid in matches if not archived]
+        candidates = active or [cid for _, cid in matches]
+        if not candidates:
+            return None, f"no customer has the {what} {text!r}"
+        if len(candidates) > 1:
+            return None, (
+                f"{len(candidates)} customers have the {what} {text!r}; give the customer code"
+            )
+        return candidates[0], ""
+
+
+def _email_key(value: str | None) -> str:
+    """An email compared as duplicate detection does: trimmed, lower case."""
+    return (value or "").strip().lower()
 
 
 def campaign_keys(session: Session) -> dict[int, str]:
@@ -670,12 +754,13 @@ def import_rows(
     mapping: dict[str, str] | None = None,
     dry_run: bool = False,
     on_duplicate: str = "skip",
-    atomic: bool = True,
+    atomic: bool = False,
     source: str = "",
     progress: Callable[[float], None] | None = None,
 ) -> ImportResult:
     """Validate every row, then (unless ``dry_run``) write the valid ones in one
-    transaction; with ``atomic`` nothing is written when any row is bad."""
+    transaction and report the bad ones; with ``atomic`` nothing is written when any row
+    is bad."""
     spec = _spec(entity)
     require(actor, spec.permission)
     if on_duplicate not in ON_DUPLICATE:
@@ -696,8 +781,16 @@ def import_rows(
     if not rows:
         result.errors.append(RowError(1, "", "the file has a header but no data rows"))
         return result
-    field_to_col = {col.target: col.name for col in spec.columns}
-    lookups = Lookups(session, actor, {col.ref for col in spec.columns if col.ref})
+    field_to_col: dict[str, str] = {}
+    for col in spec.columns:  # the first column of a field names it (customer_code)
+        field_to_col.setdefault(col.target, col.name)
+    needed = {
+        col.ref
+        for col in spec.columns
+        # The email and phone maps cost a scan of all customers: only when in the file.
+        if col.ref and (col.ref not in CUSTOMER_ALTERNATIVES or col.name in index)
+    }
+    lookups = Lookups(session, actor, needed)
 
     parsed: list[tuple[int, dict[str, Any], dict[str, Any], dict[str, str]]] = []
     width = len(headers)
@@ -719,7 +812,7 @@ def import_rows(
             text = cells[position].strip() if position < len(cells) else ""
             if col.ref:
                 keys[name] = text
-                if not text:
+                if not text or col.ref in CUSTOMER_ALTERNATIVES:
                     continue
                 ref_id = lookups.resolve(col.ref, text)
                 if ref_id is None and col.ref != "customer_late":
@@ -741,6 +834,15 @@ def import_rows(
                     extras[col.target] = value
             elif value is not None:
                 values[col.target] = value
+        if "customer_id" not in values and not keys.get("customer_code"):
+            for name in CUSTOMER_ALTERNATIVES:
+                if keys.get(name):
+                    customer_id, problem = lookups.customer_by(name, keys[name])
+                    if problem:
+                        row_errors.append(RowError(row_no, name, problem))
+                    else:
+                        values["customer_id"] = customer_id
+                    break
         if row_errors:
             result.errors.extend(row_errors)
             continue
@@ -1116,7 +1218,7 @@ def import_file(
     mapping: dict[str, str] | None = None,
     dry_run: bool = False,
     on_duplicate: str = "skip",
-    atomic: bool = True,
+    atomic: bool = False,
     progress: Callable[[float], None] | None = None,
 ) -> ImportResult:
     """Read a CSV or .xlsx file and import it (see import_rows)."""
@@ -1171,7 +1273,8 @@ def export_rows(*, session: Session, actor: Actor, entity: str) -> tuple[list[st
         "user": dict(session.exec(select(User.id, User.username)).all()),
     }
     names["customer_late"] = names["customer"]
-    headers = [col.name for col in spec.columns]
+    exported = [col for col in spec.columns if col.export]
+    headers = [col.name for col in exported]
     statement = select(table)
     if spec.name == "orders":
         statement = (
@@ -1195,7 +1298,7 @@ def export_rows(*, session: Session, actor: Actor, entity: str) -> tuple[list[st
         if visible is not None and customer_id not in visible:
             continue
         row = []
-        for col in spec.columns:
+        for col in exported:
             source = next(s for s in sources if hasattr(s, col.target))
             value = getattr(source, col.target)
             if col.ref:
@@ -1262,7 +1365,7 @@ def cmd_import(args: Any) -> int:
             mapping=mapping,
             dry_run=args.dry_run,
             on_duplicate=args.on_duplicate,
-            atomic=not args.skip_bad_rows,
+            atomic=args.atomic,
         )
     print(f"{result.summary()} ({time.perf_counter() - started:.1f} s)")
     for error in result.errors[:MAX_PRINTED_ERRORS]:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.services.access import Permission
-from components import forms
+from components import transfer_panels
 from components.data import database_url
 from components.guard import page_setup
 from components.i18n import t
@@ -15,6 +15,6 @@ st.title(t("common.page_import_export"))
 st.caption(t("transfer.caption"))
 import_tab, export_tab = st.tabs([t("transfer.tab_import"), t("transfer.tab_export")])
 with import_tab:
-    forms.import_panel(actor=actor, url=url)
+    transfer_panels.import_panel(actor=actor, url=url)
 with export_tab:
-    forms.export_panel(actor=actor, url=url)
+    transfer_panels.export_panel(actor=actor, url=url)

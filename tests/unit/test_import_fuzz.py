@@ -2,10 +2,10 @@
 
 For every generated file, on a fresh database holding one customer:
 - ``dry_run`` (atomic or not) changes nothing;
-- the default all-or-nothing mode changes nothing when any row is bad, and otherwise
-  writes exactly the file's rows;
-- the skip-bad-rows mode (``atomic=False``) writes exactly the valid rows, and reports
-  every invalid row by its spreadsheet row number (header = row 1) and column.
+- ``atomic`` (all or nothing) changes nothing when any row is bad, and otherwise writes
+  exactly the file's rows;
+- the default mode writes exactly the valid rows, and reports every invalid row by its
+  spreadsheet row number (header = row 1) and column.
 """
 
 from __future__ import annotations
@@ -146,11 +146,11 @@ def test_random_customer_files(specs: list[tuple], sqlite_template: Path, tmp_pa
                 assert snapshot(session) == before, "dry run changed the database"
                 assert {e.row for e in dry.errors} == set(invalid)
 
-            atomic_result = run_import(session, data)
+            atomic_result = run_import(session, data, atomic=True)
             if invalid:
                 assert not atomic_result.written
                 assert snapshot(session) == before, "a rejected file changed the database"
-                result = run_import(session, data, atomic=False)
+                result = run_import(session, data)
             else:
                 result = atomic_result
 

@@ -1,5 +1,6 @@
-"""Import and export: round trip, row-level errors, dry run, all-or-nothing, duplicate
-modes, encodings, delimiters, Vietnamese number formats and Excel files."""
+"""Import and export: round trip, row-level errors, dry run, valid rows written by default
+and all-or-nothing with ``atomic``, duplicate modes, customers by code, email or phone,
+encodings, delimiters, Vietnamese number formats and Excel files."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from app.models import (
     OrderLine,
     Product,
     Role,
+    SurveyResponse,
     User,
 )
 from app.services.access import Actor
@@ -150,7 +152,7 @@ def test_import_customers_writes_rows_and_one_audit_row(session: Session) -> Non
     assert audit.entity == "customer" and audit.after["inserted"] == 2
 
 
-def test_row_errors_name_row_and_column_and_nothing_is_written(session: Session) -> None:
+def test_atomic_row_errors_name_row_and_column_and_nothing_is_written(session: Session) -> None:
     text = (
         "code,name,email,birth_year\n"
         "KH200001,Good row,ok@example.vn,1980\n"
@@ -159,7 +161,7 @@ def test_row_errors_name_row_and_column_and_nothing_is_written(session: Session)
         "KH 4,Space,,\n"  # row 5: bad code
         "'; DROP TABLE customer; --,Inject,,\n"  # row 6: injection as a code
     )
-    result = do_import(session, "customers", text)
+    result = do_import(session, "customers", text, atomic=True)
     assert not result.written
     found = {(e.row, e.column) for e in result.errors}
     assert {(3, "name"), (3, "email"), (4, "birth_year"), (5, "code"), (6, "code")} <= found
@@ -168,11 +170,22 @@ def test_row_errors_name_row_and_column_and_nothing_is_written(session: Session)
     assert "nothing was written" in result.summary()
 
 
-def test_non_atomic_import_writes_the_valid_rows(session: Session) -> None:
-    text = "code,name\nKH300001,Good\nKH300002,\n"
-    result = do_import(session, "customers", text, atomic=False)
-    assert result.written and result.inserted == 1 and len(result.errors) == 1
-    assert count(session, Customer) == 1
+def test_by_default_the_valid_rows_are_written_and_bad_ones_reported(session: Session) -> None:
+    text = "code,name\nKH300001,Good\nKH300002,\nKH300003,Also good\n"
+    result = do_import(session, "customers", text)
+    assert result.written and result.inserted == 2
+    assert [(e.row, e.column) for e in result.errors] == [(3, "name")]
+    assert count(session, Customer) == 2
+    audit = session.exec(select(AuditLog)).one()
+    assert audit.after["inserted"] == 2 and audit.after["rejected_rows"] == 1
+
+
+def test_atomic_rejects_the_whole_file_for_one_bad_row(session: Session) -> None:
+    text = "code,name\nKH310001,Good\nKH310002,\n"
+    result = do_import(session, "customers", text, atomic=True)
+    assert not result.written and result.inserted == 1  # the plan, not written
+    assert [(e.row, e.column) for e in result.errors] == [(3, "name")]
+    assert count(session, Customer) == 0 and count(session, AuditLog) == 0
 
 
 def test_dry_run_writes_nothing(session: Session) -> None:
@@ -235,10 +248,10 @@ def test_orders_group_lines_and_compute_totals(session: Session) -> None:
         "DH700001;KH700001;15/06/2026;SP700002;1,5;50.000;1;10%\n"
         "DH700002;KH700001;2026-06-16;SP700002;-1;50000;1;0\n"  # row 4: bad quantity
     )
-    rejected = do_import(session, "orders", text)
+    rejected = do_import(session, "orders", text, atomic=True)
     assert [(e.row, e.column) for e in rejected.errors] == [(4, "quantity")]
     assert count(session, Order) == 0
-    result = do_import(session, "orders", text, atomic=False)
+    result = do_import(session, "orders", text)
     assert result.inserted == 1
     order = session.exec(select(Order)).one()
     assert order.customer_id == customer.id
@@ -272,6 +285,166 @@ def test_staff_import_only_their_own_customers(session: Session) -> None:
     owner = do_import(session, "customers", "code,name,owner\nKH900002,X,minh\n", actor=lan)
     assert owner.errors[0].column == "owner"
     assert count(session, Interaction) == 0 and count(session, Customer) == 1
+
+
+# ------------------------------------------------------------------- customer by email or phone
+def interaction_customers(session: Session) -> list[int]:
+    session.expire_all()
+    return list(session.exec(select(Interaction.customer_id).order_by(Interaction.id)).all())
+
+
+def test_customer_by_email_when_the_code_is_blank(session: Session) -> None:
+    an = make_customer(session, code="KH940001", email="an@example.vn")
+    make_customer(session, code="KH940002", email="binh@example.vn")
+    text = (
+        "customer_code,customer_email,kind,subject\n"
+        ",  AN@Example.VN ,call,By email\n"  # row 2: case and spaces ignored
+    )
+    result = do_import(session, "interactions", text)
+    assert result.ok and result.inserted == 1
+    assert interaction_customers(session) == [an.id]
+
+
+def test_customer_by_phone_normalised_as_duplicate_detection_does(session: Session) -> None:
+    customer = make_customer(session, code="KH941001", phone="0236 3888 999")
+    text = "customer_phone,kind,subject\n+84 236.3888.999,call,By phone\n"  # no code column
+    result = do_import(session, "interactions", text)
+    assert result.ok and result.inserted == 1
+    assert interaction_customers(session) == [customer.id]
+
+
+def test_the_code_wins_over_email_and_phone(session: Session) -> None:
+    by_code = make_customer(session, code="KH942001", email="a@example.vn")
+    make_customer(session, code="KH942002", email="b@example.vn", phone="0901000002")
+    text = (
+        "customer_code,customer_email,customer_phone,kind,subject\n"
+        "KH942001,b@example.vn,0901000002,call,X\n"
+    )
+    result = do_import(session, "interactions", text)
+    assert result.ok
+    assert interaction_customers(session) == [by_code.id]
+
+
+def test_an_unknown_code_is_not_replaced_by_the_email(session: Session) -> None:
+    make_customer(session, code="KH943001", email="a@example.vn")
+    text = "customer_code,customer_email,kind,subject\nNOPE,a@example.vn,call,X\n"
+    result = do_import(session, "interactions", text)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "customer_code")]
+    assert count(session, Interaction) == 0
+
+
+def test_email_used_before_phone(session: Session) -> None:
+    by_email = make_customer(session, code="KH944001", email="a@example.vn")
+    make_customer(session, code="KH944002", phone="0901000003")
+    text = "customer_email,customer_phone,kind,subject\na@example.vn,0901000003,call,X\n"
+    assert do_import(session, "interactions", text).ok
+    assert interaction_customers(session) == [by_email.id]
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "message"),
+    [
+        ("customer_email", "nobody@example.vn", "no customer has the email 'nobody@example.vn'"),
+        ("customer_phone", "0999 999 999", "no customer has the phone '0999 999 999'"),
+        ("customer_phone", "not a phone", "no customer has the phone"),
+        ("customer_email", "shared@example.vn", "2 customers have the email"),
+        ("customer_phone", "+84 901 555 666", "2 customers have the phone"),
+    ],
+    ids=["unknown-email", "unknown-phone", "junk-phone", "ambiguous-email", "ambiguous-phone"],
+)
+def test_unknown_or_ambiguous_email_or_phone_is_a_row_error_naming_the_column(
+    session: Session, header: str, value: str, message: str
+) -> None:
+    make_customer(session, code="KH945001", email="shared@example.vn", phone="0901555666")
+    make_customer(session, code="KH945002", email="SHARED@example.vn", phone="0901 555 666")
+    make_customer(session, code="KH945003", email="ok@example.vn")
+    text = f'customer_code,{header},kind,subject\n,"{value}",call,Bad\nKH945003,,call,Good\n'
+    result = do_import(session, "interactions", text)
+    assert [(e.row, e.column) for e in result.errors] == [(2, header)]
+    assert message in result.errors[0].message
+    assert result.inserted == 1 and count(session, Interaction) == 1  # the good row
+
+
+def test_an_archived_duplicate_does_not_make_the_phone_ambiguous(session: Session) -> None:
+    survivor = make_customer(session, code="KH946001", phone="0901777888")
+    merged = make_customer(session, code="KH946002", phone="0901777888")
+    merged.archived = True
+    session.add(merged)
+    session.commit()
+    text = "customer_phone,kind,subject\n0901777888,call,X\n"
+    assert do_import(session, "interactions", text).ok
+    assert interaction_customers(session) == [survivor.id]
+
+
+def test_no_code_email_or_phone_is_reported_on_the_code_column(session: Session) -> None:
+    text = "customer_code,customer_email,customer_phone,kind,subject\n,,,call,X\n"
+    result = do_import(session, "interactions", text)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "customer_code")]
+
+
+def test_staff_cannot_reach_other_customers_by_email(session: Session) -> None:
+    user = User(username="hoa", display_name="hoa", role=Role.staff)
+    other = User(username="tuan", display_name="tuan", role=Role.staff)
+    session.add_all([user, other])
+    session.commit()
+    hoa = Actor(user_id=user.id, username="hoa", role=Role.staff)
+    make_customer(session, code="KH947001", email="theirs@example.vn", owner_id=other.id)
+    text = "customer_email,kind,subject\ntheirs@example.vn,call,X\n"
+    result = do_import(session, "interactions", text, actor=hoa)
+    assert result.errors[0].column == "customer_email"
+    assert count(session, Interaction) == 0
+
+
+def test_orders_and_campaign_members_by_email_or_phone(session: Session) -> None:
+    from app.services.catalogue import create_campaign
+
+    customer = make_customer(session, code="KH948001", email="don@example.vn", phone="0908123456")
+    make_product(session, code="SP948001")
+    create_campaign(
+        session=session,
+        actor=SYSTEM,
+        data={
+            "name": "Hè",
+            "channel": "sms",
+            "purpose": "retention",
+            "start_date": dt.date(2026, 6, 1),
+            "end_date": dt.date(2026, 6, 30),
+        },
+    )
+    orders = (
+        "order_code,customer_email,product_code,quantity,unit_price,unit_cost\n"
+        "DH948001,don@example.vn,SP948001,1,100000,50000\n"
+    )
+    assert do_import(session, "orders", orders).ok
+    assert session.exec(select(Order.customer_id)).one() == customer.id
+    members = "campaign,customer_phone\nHè,(+84) 908 123 456\n"
+    assert do_import(session, "campaign_members", members).inserted == 1
+    duplicate = do_import(session, "campaign_members", members, on_duplicate="error")
+    assert "already exists" in duplicate.errors[0].message
+
+
+def test_auto_mapping_of_customer_email_and_phone_headers() -> None:
+    assert auto_mapping("interactions", ["Email khách hàng", "SĐT khách hàng", "Loại"]) == {
+        "Email khách hàng": "customer_email",
+        "SĐT khách hàng": "customer_phone",
+        "Loại": "kind",
+    }
+    # Plain email/phone mean the customer's, except in contacts (the person's own).
+    assert auto_mapping("survey_answers", ["Email", "Số điện thoại"]) == {
+        "Email": "customer_email",
+        "Số điện thoại": "customer_phone",
+    }
+    assert auto_mapping("contacts", ["email", "phone"]) == {"email": "email", "phone": "phone"}
+
+
+def test_exports_carry_the_code_not_the_email_or_phone_columns(session: Session) -> None:
+    make_customer(session, code="KH949001", email="x@example.vn")
+    do_import(session, "interactions", "customer_email,kind,subject\nx@example.vn,call,X\n")
+    headers, _ = read_rows(
+        export_file(session=session, actor=SYSTEM, entity="interactions", filename="i.csv"),
+        "i.csv",
+    )
+    assert "customer_code" in headers and "customer_email" not in headers
 
 
 def test_campaign_members_by_name_and_code(session: Session) -> None:
@@ -433,6 +606,7 @@ def test_sample_files_import_cleanly(sqlite_url: str) -> None:
             ("opportunities", "opportunities.csv"),
             ("complaints", "complaints.csv"),
             ("survey_answers", "survey_answers.csv"),
+            ("survey_answers", "survey_answers_by_email_phone.csv"),
             ("campaign_members", "campaign_members.csv"),
         ]:
             result = import_file(
@@ -445,6 +619,13 @@ def test_sample_files_import_cleanly(sqlite_url: str) -> None:
             )
             assert result.ok, (name, result.errors)
         assert count(session, Product) >= 3 and count(session, Order) >= 2
+        by_contact = session.exec(
+            select(Customer.code)
+            .join(SurveyResponse, SurveyResponse.customer_id == Customer.id)
+            .where(SurveyResponse.nps.in_([8, 10]))
+            .order_by(SurveyResponse.nps)
+        ).all()
+        assert by_contact == ["KHM002", "KHM003"]  # by email, then by phone
 
 
 def test_cli_import_and_export(sqlite_url: str, tmp_path: Path, capsys) -> None:
@@ -460,3 +641,23 @@ def test_cli_import_and_export(sqlite_url: str, tmp_path: Path, capsys) -> None:
     target = tmp_path / "out.csv"
     assert cli_main([*args, "export", "customers", str(target)]) == 0
     assert target.read_bytes().decode("utf-8-sig").startswith("code,name")
+
+
+def test_cli_writes_valid_rows_by_default_and_atomic_rejects_all(
+    sqlite_url: str, tmp_path: Path, capsys
+) -> None:
+    source = tmp_path / "mixed.csv"
+    source.write_text("code,name\nKH950001,Good\nKH950002,\n", encoding="utf-8")
+    errors = tmp_path / "errors.csv"
+    args = ["--database-url", sqlite_url, "import", "customers", str(source)]
+    assert cli_main([*args, "--atomic", "--errors", str(errors)]) == 1
+    out = capsys.readouterr().out
+    assert "nothing was written" in out and "row 3, name:" in out
+    assert "row,column,message" in errors.read_text(encoding="utf-8-sig")
+    with Session(get_engine(sqlite_url)) as session:
+        assert count(session, Customer) == 0
+    # The deprecated --skip-bad-rows is accepted and changes nothing: valid rows written.
+    assert cli_main([*args, "--skip-bad-rows"]) == 1
+    assert "wrote 1 new" in capsys.readouterr().out
+    with Session(get_engine(sqlite_url)) as session:
+        assert session.exec(select(Customer.code)).all() == ["KH950001"]
