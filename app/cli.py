@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app import config
@@ -17,6 +18,7 @@ from app.errors import CRMError, InvalidInput
 from app.models import Role
 
 EXIT_USER_ERROR = 2
+EXIT_DATABASE_ERROR = 1
 
 
 def _date(value: str) -> dt.date:
@@ -38,13 +40,50 @@ def _positive_int(value: str) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    """Create the schema or upgrade it to the newest revision."""
-    from app.db import get_engine, table_names
+    """Create the schema or upgrade it to the newest revision (or --to a revision)."""
+    from app.db import get_engine, migrate_to, open_engine, table_names
 
-    engine = get_engine(args.database_url)
+    if getattr(args, "to", None):
+        # No automatic upgrade to head first: --to may name an older revision.
+        engine = open_engine(args.database_url, create=True)
+        try:
+            before, after = migrate_to(engine, args.to)
+        finally:
+            engine.dispose()
+        print(f"Schema moved from {before or 'empty'} to {after}.")
+        return 0
+    engine = get_engine(args.database_url, create=True)
     print(
         f"Database ready at {engine.url.render_as_string(hide_password=True)} "
         f"({len(table_names(engine))} tables)."
+    )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a consistent online backup of the database to a file."""
+    from app.backup import backup
+
+    result = backup(args.database_url, args.file, fmt=args.format)
+    snapshot = result.snapshot
+    if result.kind == "pg-dump":
+        print(f"Backed up the database (schema {snapshot.revision}) to {result.path} with pg_dump.")
+        return 0
+    print(
+        f"Backed up {len(snapshot.tables)} tables ({snapshot.total_rows:,} rows, schema "
+        f"{snapshot.revision}) to {result.path} ({result.kind} format)."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the database's contents with a backup (refuses a non-empty one)."""
+    from app.backup import restore
+
+    result = restore(args.database_url, args.file, force=args.force)
+    print(
+        f"Restored {result.rows:,} rows from {args.file} (schema {result.backup_revision}); "
+        f"the database is now at schema {result.revision}."
     )
     return 0
 
@@ -54,7 +93,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     from app.db import get_engine
     from app.demo import database_is_empty, seed_demo
 
-    engine = get_engine(args.database_url)
+    engine = get_engine(args.database_url, create=True)
     if args.if_empty and not database_is_empty(engine):
         print("The database already holds customers; demo data not loaded.")
     else:
@@ -252,7 +291,35 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.add_argument(
+        "--to",
+        default=None,
+        metavar="REVISION",
+        help="move to this schema revision; a downgrade that would drop data is refused",
+    )
     migrate.set_defaults(handler=cmd_migrate)
+
+    backup = commands.add_parser(
+        "backup", help="write a consistent backup of the database while it is in use"
+    )
+    backup.add_argument("file", help="the backup file to write (replaced when complete)")
+    backup.add_argument(
+        "--format",
+        choices=["auto", "sqlite", "portable", "pg-dump"],
+        default="auto",
+        help="auto: a SQLite file for SQLite (portable if FILE ends in .zip), portable zip "
+        "for PostgreSQL; pg-dump: pg_dump's custom format (needs a matching pg_dump)",
+    )
+    backup.set_defaults(handler=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="replace the database's contents with a backup, then upgrade it"
+    )
+    restore.add_argument("file", help="a backup written by `backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that already holds rows"
+    )
+    restore.set_defaults(handler=cmd_restore)
 
     seed = commands.add_parser("seed-demo", help="load the demo dataset into an empty database")
     seed.add_argument(
@@ -340,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     importer = commands.add_parser(
         "import",
-        help="import a CSV or .xlsx file (all rows validated; nothing written if one is bad)",
+        help="import a CSV or .xlsx file (all rows validated; the valid ones written)",
     )
     importer.add_argument("entity", choices=list(SPECS))
     importer.add_argument("file", help="a .csv (UTF-8/UTF-16; , ; or tab) or .xlsx file")
@@ -355,10 +422,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a row whose code already exists: skip it, update the record, or reject it",
     )
     importer.add_argument(
-        "--skip-bad-rows",
+        "--atomic",
         action="store_true",
-        help="write the valid rows even when some rows are rejected",
+        help="reject the whole file if any row is bad (default: write the valid rows)",
     )
+    # Deprecated: writing the valid rows is now the default; kept so old scripts run.
+    importer.add_argument("--skip-bad-rows", action="store_true", help=argparse.SUPPRESS)
     importer.add_argument("--errors", default=None, help="write every row error to this CSV")
     importer.set_defaults(handler=cmd_import)
 
@@ -381,8 +450,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {details}", file=sys.stderr)
         return EXIT_USER_ERROR
     except CRMError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except SQLAlchemyError as exc:
+        # A database failing mid-command (server gone, disk full): one line, no traceback.
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        print(f"error: the database failed: {reason}", file=sys.stderr)
+        return EXIT_DATABASE_ERROR
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error for the user.
         sys.stderr.close()
