@@ -61,9 +61,23 @@ def like_skeleton(folded: str) -> str:
     """A LIKE pattern body matching any accented spelling of a folded text.
 
     Vowels and d become the one-character wildcard ``_`` (an accented vowel or đ is one
-    character in NFC), consonants stay; compare with ``ILIKE`` for case.
+    character in NFC), consonants stay; a space becomes ``%`` because folding turned any
+    run of punctuation and spaces into one space ("alert(1)" folds to "alert 1"). LIKE's
+    own specials (``%`` and the backslash, PostgreSQL's default escape) are dropped. Compare with
+    ``ILIKE`` for case; the exact folded match is checked in Python.
     """
-    return "".join("_" if char in _ACCENTABLE else char for char in folded if char not in "%")
+    pattern = []
+    for char in folded:
+        if char in "%\\":
+            continue
+        pattern.append("_" if char in _ACCENTABLE else "%" if char == " " else char)
+    return "".join(pattern)
+
+
+def without_control_characters(text: str) -> str:
+    """``text`` without control characters (NUL and friends never belong in a search,
+    and PostgreSQL refuses NUL in any string)."""
+    return "".join(char for char in text if ord(char) >= 32 and ord(char) != 127)
 
 
 def phone_digits(text: str | None) -> str:
