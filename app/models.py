@@ -46,6 +46,16 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PhoneText = Annotated[str, StringConstraints(pattern=PHONE_PATTERN)]
 EmailText = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
 CodeText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text
+
+
+# Required free text: at least one visible character (a name of only spaces is empty).
+NonBlankText = Annotated[str, AfterValidator(_not_blank)]
+
 TaxCodeText = Annotated[str, StringConstraints(pattern=r"^[0-9-]{10,14}$")]
 UsernameText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")]
 CurrencyText = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -195,7 +205,7 @@ class AuditAction(str, enum.Enum):
 # --------------------------------------------------------------------------- user
 class UserBase(SQLModel):
     username: UsernameText = Field(min_length=3, max_length=40)
-    display_name: str = Field(min_length=1, max_length=120)
+    display_name: NonBlankText = Field(min_length=1, max_length=120)
     email: Optional[EmailText] = Field(default=None, max_length=254)
     department: Optional[str] = Field(default=None, max_length=80)
     role: Role = Role.staff
@@ -217,7 +227,7 @@ class UserCreate(UserBase):
 
 
 class UserUpdate(SQLModel):
-    display_name: Optional[str] = Field(default=None, min_length=1, max_length=120)
+    display_name: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=120)
     email: Optional[EmailText] = Field(default=None, max_length=254)
     department: Optional[str] = Field(default=None, max_length=80)
     role: Optional[Role] = None
@@ -232,7 +242,7 @@ class UserRead(UserBase):
 # --------------------------------------------------------------------------- customer
 class CustomerBase(SQLModel):
     code: CodeText = Field(min_length=2, max_length=20)
-    name: str = Field(min_length=1, max_length=200)
+    name: NonBlankText = Field(min_length=1, max_length=200)
     kind: CustomerKind = CustomerKind.organisation
     is_foreign: bool = False
     tax_code: Optional[TaxCodeText] = Field(default=None, max_length=20)
@@ -273,7 +283,7 @@ class CustomerCreate(CustomerBase):
 
 
 class CustomerUpdate(SQLModel):
-    name: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    name: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=200)
     kind: Optional[CustomerKind] = None
     is_foreign: Optional[bool] = None
     tax_code: Optional[TaxCodeText] = Field(default=None, max_length=20)
@@ -303,7 +313,7 @@ class CustomerRead(CustomerBase):
 # --------------------------------------------------------------------------- contact
 class ContactBase(SQLModel):
     customer_id: int = Field(foreign_key="customer.id")
-    name: str = Field(min_length=1, max_length=120)
+    name: NonBlankText = Field(min_length=1, max_length=120)
     title: Optional[str] = Field(default=None, max_length=80)
     phone: Optional[PhoneText] = Field(default=None, max_length=20)
     email: Optional[EmailText] = Field(default=None, max_length=254)
@@ -321,7 +331,7 @@ class ContactCreate(ContactBase):
 
 
 class ContactUpdate(SQLModel):
-    name: Optional[str] = Field(default=None, min_length=1, max_length=120)
+    name: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=120)
     title: Optional[str] = Field(default=None, max_length=80)
     phone: Optional[PhoneText] = Field(default=None, max_length=20)
     email: Optional[EmailText] = Field(default=None, max_length=254)
@@ -335,8 +345,8 @@ class ContactRead(ContactBase):
 # --------------------------------------------------------------------------- product
 class ProductBase(SQLModel):
     code: CodeText = Field(min_length=2, max_length=20)
-    name: str = Field(min_length=1, max_length=200)
-    category: str = Field(min_length=1, max_length=80)
+    name: NonBlankText = Field(min_length=1, max_length=200)
+    category: NonBlankText = Field(min_length=1, max_length=80)
     unit_price: Decimal = Field(ge=0, **MONEY)
     unit_cost: Decimal = Field(ge=0, **MONEY)
     active: bool = True
@@ -353,8 +363,8 @@ class ProductCreate(ProductBase):
 
 
 class ProductUpdate(SQLModel):
-    name: Optional[str] = Field(default=None, min_length=1, max_length=200)
-    category: Optional[str] = Field(default=None, min_length=1, max_length=80)
+    name: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=200)
+    category: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=80)
     unit_price: Optional[Decimal] = Field(default=None, ge=0, **MONEY)
     unit_cost: Optional[Decimal] = Field(default=None, ge=0, **MONEY)
     active: Optional[bool] = None
@@ -371,7 +381,7 @@ class InteractionBase(SQLModel):
     kind: InteractionKind
     direction: Direction = Direction.outbound
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
-    subject: str = Field(min_length=1, max_length=200)
+    subject: NonBlankText = Field(min_length=1, max_length=200)
     notes: Optional[str] = Field(default=None, max_length=4000)
     outcome: Optional[str] = Field(default=None, max_length=200)
     follow_up_due: Optional[dt.date] = None
@@ -394,7 +404,7 @@ class InteractionUpdate(SQLModel):
     kind: Optional[InteractionKind] = None
     direction: Optional[Direction] = None
     occurred_at: Optional[UtcDatetime] = None
-    subject: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    subject: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=200)
     notes: Optional[str] = Field(default=None, max_length=4000)
     outcome: Optional[str] = Field(default=None, max_length=200)
     follow_up_due: Optional[dt.date] = None
@@ -409,7 +419,7 @@ class InquiryBase(SQLModel):
     customer_id: int = Field(foreign_key="customer.id")
     product_id: Optional[int] = Field(default=None, foreign_key="product.id")
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
-    need: str = Field(min_length=1, max_length=500)
+    need: NonBlankText = Field(min_length=1, max_length=500)
     quantity: Optional[Decimal] = Field(default=None, gt=0, max_digits=14, decimal_places=3)
     asked_at: UtcDatetime = Field(default_factory=utcnow)
     status: InquiryStatus = InquiryStatus.open
@@ -432,7 +442,7 @@ class InquiryCreate(InquiryBase):
 
 class InquiryUpdate(SQLModel):
     product_id: Optional[int] = None
-    need: Optional[str] = Field(default=None, min_length=1, max_length=500)
+    need: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=500)
     quantity: Optional[Decimal] = Field(default=None, gt=0, max_digits=14, decimal_places=3)
     status: Optional[InquiryStatus] = None
     reason: Optional[str] = Field(default=None, max_length=500)
@@ -444,7 +454,7 @@ class InquiryRead(InquiryBase):
 
 # --------------------------------------------------------------------------- campaign
 class CampaignBase(SQLModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: NonBlankText = Field(min_length=1, max_length=200)
     channel: CampaignChannel
     purpose: CampaignPurpose
     start_date: dt.date
@@ -473,7 +483,7 @@ class CampaignCreate(CampaignBase):
 
 
 class CampaignUpdate(SQLModel):
-    name: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    name: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=200)
     channel: Optional[CampaignChannel] = None
     purpose: Optional[CampaignPurpose] = None
     start_date: Optional[dt.date] = None
@@ -540,8 +550,13 @@ class Order(OrderBase, table=True):
 
     __tablename__ = "sales_order"
     __table_args__ = (
-        Index("ix_sales_order_customer_ordered", "customer_id", "ordered_at", "amount"),
-        Index("ix_sales_order_ordered_status", "ordered_at", "status"),
+        # Both cover the queries they serve, so SQLite never reads the table rows
+        # (docs/performance-queries.md): per customer (RFM, loyalty, first orders, the
+        # 360° page) and per period (revenue, profit, active customers).
+        Index("ix_sales_order_customer_ordered", "customer_id", "ordered_at", "status", "amount"),
+        Index(
+            "ix_sales_order_ordered_status", "ordered_at", "status", "customer_id", "amount", "cost"
+        ),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
@@ -606,7 +621,7 @@ class OrderRead(OrderBase):
 # --------------------------------------------------------------------------- opportunity
 class OpportunityBase(SQLModel):
     customer_id: int = Field(foreign_key="customer.id")
-    title: str = Field(min_length=1, max_length=200)
+    title: NonBlankText = Field(min_length=1, max_length=200)
     amount: Decimal = Field(default=Decimal(0), ge=0, **MONEY)
     stage: Stage = Stage.lead
     expected_close: Optional[dt.date] = None
@@ -635,7 +650,7 @@ class OpportunityCreate(OpportunityBase):
 
 
 class OpportunityUpdate(SQLModel):
-    title: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    title: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=200)
     amount: Optional[Decimal] = Field(default=None, ge=0, **MONEY)
     expected_close: Optional[dt.date] = None
     campaign_id: Optional[int] = None
@@ -664,8 +679,18 @@ class StageChange(SQLModel):
 
 class OpportunityStageHistory(SQLModel, table=True):
     __tablename__ = "opportunity_stage_history"
+    # An opportunity's changes in time order: its stage at an instant and the row
+    # before a change are one index probe each.
+    __table_args__ = (
+        Index(
+            "ix_opportunity_stage_history_opportunity_changed",
+            "opportunity_id",
+            "changed_at",
+            "id",
+        ),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
-    opportunity_id: int = Field(foreign_key="opportunity.id", index=True)
+    opportunity_id: int = Field(foreign_key="opportunity.id")
     from_stage: Optional[Stage] = None
     to_stage: Stage
     changed_at: UtcDatetime = Field(default_factory=utcnow, index=True)
@@ -675,7 +700,7 @@ class OpportunityStageHistory(SQLModel, table=True):
 # --------------------------------------------------------------------------- complaint
 class ComplaintBase(SQLModel):
     customer_id: int = Field(foreign_key="customer.id")
-    category: str = Field(min_length=1, max_length=80)
+    category: NonBlankText = Field(min_length=1, max_length=80)
     severity: Severity = Severity.medium
     channel: Optional[InteractionKind] = None
     opened_at: UtcDatetime = Field(default_factory=utcnow)
@@ -710,7 +735,7 @@ class ComplaintCreate(ComplaintBase):
 
 
 class ComplaintUpdate(SQLModel):
-    category: Optional[str] = Field(default=None, min_length=1, max_length=80)
+    category: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=80)
     severity: Optional[Severity] = None
     first_response_at: Optional[UtcDatetime] = None
     resolved_at: Optional[UtcDatetime] = None
@@ -769,7 +794,7 @@ class SurveyResponseRead(SurveyResponseBase):
 
 # --------------------------------------------------------------------------- partner
 class PartnerBase(SQLModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: NonBlankText = Field(min_length=1, max_length=200)
     kind: PartnerKind
     province: Optional[str] = Field(default=None, max_length=60)
     phone: Optional[PhoneText] = Field(default=None, max_length=20)
@@ -789,7 +814,7 @@ class PartnerCreate(PartnerBase):
 
 
 class PartnerUpdate(SQLModel):
-    name: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    name: Optional[NonBlankText] = Field(default=None, min_length=1, max_length=200)
     kind: Optional[PartnerKind] = None
     province: Optional[str] = Field(default=None, max_length=60)
     phone: Optional[PhoneText] = Field(default=None, max_length=20)
@@ -805,7 +830,7 @@ class PartnerLinkBase(SQLModel):
     partner_id: int = Field(foreign_key="partner.id")
     other_partner_id: Optional[int] = Field(default=None, foreign_key="partner.id")
     customer_id: Optional[int] = Field(default=None, foreign_key="customer.id")
-    relation: str = Field(min_length=1, max_length=80)
+    relation: NonBlankText = Field(min_length=1, max_length=80)
     since: Optional[dt.date] = None
 
     @model_validator(mode="after")
@@ -839,7 +864,7 @@ class PartnerLinkRead(PartnerLinkBase):
 
 # --------------------------------------------------------------------------- target
 class TargetBase(SQLModel):
-    kpi_id: str = Field(min_length=1, max_length=60)
+    kpi_id: NonBlankText = Field(min_length=1, max_length=60)
     period_start: dt.date
     period_end: dt.date
     segment: Optional[str] = Field(default=None, max_length=60)
@@ -920,3 +945,45 @@ def _store_enums_as_text() -> None:
 
 
 _store_enums_as_text()
+
+
+# --------------------------------------------------------------------------- KPI summaries
+# Maintained by database triggers in the same transaction as the write (migration 0004,
+# app/kpi/summaries.py), so every write path keeps them current; the KPIs read them
+# instead of scanning sales_order. Days are local calendar days of the display time zone.
+class KpiSummaryState(SQLModel, table=True):
+    """Which time zone the summaries' local days were computed in (one row, id 1)."""
+
+    __tablename__ = "kpi_summary_state"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    timezone: str = Field(max_length=64)
+    # SQLite's date() modifier, e.g. '+420 minutes': SQLite has no time zones.
+    day_modifier: str = Field(max_length=32)
+    built_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class KpiOrderDay(SQLModel, table=True):
+    """Counted orders of one customer on one local day: number, revenue and cost."""
+
+    __tablename__ = "kpi_order_day"
+    # Covering index: period scans read day, customer and the sums without the table.
+    __table_args__ = (
+        Index("ix_kpi_order_day_day_customer", "day", "customer_id", "orders", "revenue", "cost"),
+    )
+    customer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    day: dt.date = Field(primary_key=True)
+    orders: int = 0
+    revenue: Decimal = Field(default=Decimal(0), **MONEY)
+    cost: Decimal = Field(default=Decimal(0), **MONEY)
+
+
+class KpiCustomerFact(SQLModel, table=True):
+    """Per customer with a counted order: first and last order day, order days, totals."""
+
+    __tablename__ = "kpi_customer_fact"
+    customer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    first_day: dt.date = Field(index=True)
+    last_day: dt.date = Field(index=True)
+    order_days: int = 0
+    orders: int = 0
+    revenue: Decimal = Field(default=Decimal(0), **MONEY)

@@ -263,6 +263,18 @@ CASES: list[tuple[str, Call, type[CRMError], str]] = [
         "subject",
     ),
     (
+        "interaction-blank-subject",
+        service(create_interaction, interaction, subject="   "),
+        InvalidInput,
+        "subject",
+    ),
+    (
+        "opportunity-blank-title",
+        service(create_opportunity, opportunity, title=" \t "),
+        InvalidInput,
+        "title",
+    ),
+    (
         "interaction-10k-subject",
         service(create_interaction, interaction, subject=HUGE),
         InvalidInput,
