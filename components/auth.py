@@ -46,7 +46,8 @@ from app.services.users import (
 )
 from app.settings import display_timezone, get_setting, local_midnight_utc
 from components.data import QUERY_MAX_ENTRIES, database_url, engine
-from components.i18n import current_language, t
+from components.i18n import current_language, enum_label, t, tm
+from components.tables import translate_enum_columns
 
 SESSION_KEY = "crm_user"
 # A message for the next sign-in form ("your session expired"), popped when shown.
@@ -205,7 +206,7 @@ def sign_in_form() -> None:
                 user = session.get(User, actor.user_id)
                 display_name = user.display_name if user is not None else actor.username
         except PermissionDenied as exc:
-            st.error(str(exc), icon=":material/lock:")
+            st.error(tm(exc), icon=":material/lock:")
         else:
             _remember(
                 SignedInUser(
@@ -237,7 +238,7 @@ def _demo_accounts() -> None:
     from app.demo import DEMO_ACCOUNTS
 
     rows = "\n".join(
-        f"| `{username}` | {role} | `{password}` |"
+        f"| `{username}` | {enum_label(Role(role))} | `{password}` |"
         for username, (role, password) in DEMO_ACCOUNTS.items()
     )
     header = f"| {t('auth.demo_username')} | {t('auth.demo_role')} | {t('auth.demo_password')} |"
@@ -247,7 +248,8 @@ def _demo_accounts() -> None:
 def user_sidebar(user: SignedInUser) -> None:
     """Who is signed in, their role, and the sign-out button, in the sidebar."""
     with st.sidebar:
-        st.markdown(f"**{user.display_name}**  \n`{user.username}` · {user.role}")
+        role = enum_label(Role(user.role)).lower()
+        st.markdown(f"**{user.display_name}**  \n`{user.username}` · {role}")
         if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             _audit_sign_out(database_url(), user)
             _forget(t("auth.signed_out"))
@@ -370,9 +372,9 @@ def _show_error(exc: CRMError) -> None:
         }
         for field, message in exc.field_errors.items():
             label = labels.get(field) or field.replace("_", " ").capitalize()
-            st.error(f"{label} {message}.")
+            st.error(f"{label} {tm(message)}.")
     else:
-        st.error(str(exc))
+        st.error(tm(exc))
 
 
 def users_admin(actor: Actor, *, key_prefix: str = "users") -> None:
@@ -383,7 +385,7 @@ def users_admin(actor: Actor, *, key_prefix: str = "users") -> None:
         st.success(flash, icon=":material/check_circle:")
     users = load_users(url, *_actor_args(actor))
     st.dataframe(
-        users,
+        translate_enum_columns(users, {"role": Role}),
         hide_index=True,
         width="stretch",
         column_config={
@@ -406,11 +408,19 @@ def users_admin(actor: Actor, *, key_prefix: str = "users") -> None:
 
 def _create_user_form(actor: Actor) -> None:
     st.markdown(t("admin.new_user"))
+    # Built during the run: format_func may be called outside it.
+    role_labels = {role.value: enum_label(role) for role in Role}
     with st.form("user_form", clear_on_submit=True):
         username = st.text_input(t("admin.username"), key="user_form_username")
         display_name = st.text_input(t("admin.display_name"), key="user_form_display_name")
         email = st.text_input(t("admin.email"), key="user_form_email")
-        role = st.selectbox(t("admin.role"), [r.value for r in Role], index=3, key="user_form_role")
+        role = st.selectbox(
+            t("admin.role"),
+            [r.value for r in Role],
+            index=3,
+            key="user_form_role",
+            format_func=role_labels.get,
+        )
         password = st.text_input(t("admin.password"), type="password", key="user_form_password")
         submitted = st.form_submit_button(t("admin.create_user"), icon=":material/person_add:")
     if submitted:
@@ -430,7 +440,10 @@ def _create_user_form(actor: Actor) -> None:
         except CRMError as exc:
             _show_error(exc)
         else:
-            _after_user_write(t("admin.created", role=role, username=username.strip()), "users")
+            _after_user_write(
+                t("admin.created", role=role_labels[role].lower(), username=username.strip()),
+                "users",
+            )
 
 
 def _change_user(actor: Actor, users: pd.DataFrame, *, key_prefix: str) -> None:
@@ -439,8 +452,9 @@ def _change_user(actor: Actor, users: pd.DataFrame, *, key_prefix: str) -> None:
         st.caption(t("admin.no_user"))
         return
     inactive = t("admin.inactive")
+    role_labels = {role.value: enum_label(role) for role in Role}
     labels = {
-        int(row.id): f"{row.username} — {row.display_name} ({row.role}"
+        int(row.id): f"{row.username} — {row.display_name} ({role_labels.get(row.role, row.role)}"
         + ("" if row.active else inactive)
         + ")"
         for row in users.itertuples()
@@ -463,12 +477,16 @@ def _change_user(actor: Actor, users: pd.DataFrame, *, key_prefix: str) -> None:
     with st.form("role_form"):
         roles = [r.value for r in Role]
         role = st.selectbox(
-            t("admin.role"), roles, index=roles.index(row.role), key="role_form_role"
+            t("admin.role"),
+            roles,
+            index=roles.index(row.role),
+            key="role_form_role",
+            format_func=role_labels.get,
         )
         if st.form_submit_button(t("admin.change_role"), icon=":material/badge:"):
             run(
                 lambda s: change_role(session=s, actor=actor, user_id=user_id, role=role),
-                t("admin.role_changed", username=row.username, role=role),
+                t("admin.role_changed", username=row.username, role=role_labels[role].lower()),
             )
     with st.form("password_form", clear_on_submit=True):
         password = st.text_input(
@@ -508,7 +526,7 @@ def audit_log_view(actor: Actor, *, key_prefix: str = "audit") -> None:
     entities = load_audit_entities(url, args)
     entity_labels = {None: t("admin.all_entities"), **{entity: entity for entity in entities}}
     action_labels = {None: t("admin.all_actions")}
-    action_labels.update({a.value: a.value.replace("_", " ") for a in AuditAction})
+    action_labels.update({a.value: enum_label(a) for a in AuditAction})
     # The real date, not CRM_AS_OF: audit rows are stamped with the real time.
     today = dt.datetime.now(display_timezone()).date()
     user_column, entity_column, action_column, date_column = st.columns(4)
@@ -548,7 +566,12 @@ def audit_log_view(actor: Actor, *, key_prefix: str = "audit") -> None:
         (end or start).isoformat() if start else None,
     )
     st.caption(t("admin.audit_rows", rows=fmt.number(len(frame), current_language())))
-    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key_prefix}_table")
+    st.dataframe(
+        translate_enum_columns(frame, {"action": AuditAction}),
+        hide_index=True,
+        width="stretch",
+        key=f"{key_prefix}_table",
+    )
     st.download_button(
         t("admin.download_csv"),
         frame.to_csv(index=False).encode("utf-8"),

@@ -20,7 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app import formatting as fmt
-from app.i18n import translate
+from app.i18n import enum_labels, translate
+from app.models import CampaignChannel, CampaignPurpose, Stage
 from components.kpi_cards import KpiCard
 
 # Colours: one blue for volumes, a lighter one for the weighted/second measure, red for
@@ -190,8 +191,11 @@ def render_cards(cards: Sequence[KpiCard], *, key_prefix: str) -> None:
     """Bordered ``st.metric`` cards; the delta is green when good, red when bad."""
     import streamlit as st
 
+    from components.kpi_cards import wrap_card_labels
+
     if not cards:
         return
+    wrap_card_labels()
     with st.container(key=f"{key_prefix}_cards"):
         for column, card in zip(st.columns(len(cards)), cards, strict=True):
             with column:
@@ -220,18 +224,14 @@ class TableView:
     percent: tuple[str, ...] = ()
     decimals: tuple[str, ...] = ()
 
-    def column_config(self) -> dict[str, Any]:
-        """``st.dataframe`` column formats: money grouped, rates as percentages."""
-        import streamlit as st
-
-        config: dict[str, Any] = {}
-        for name in self.money:
-            config[name] = st.column_config.NumberColumn(format="localized")
-        for name in self.percent:
-            config[name] = st.column_config.NumberColumn(format="percent")
-        for name in self.decimals:
-            config[name] = st.column_config.NumberColumn(format="%.1f")
-        return config
+    def formats(self) -> dict[str, str]:
+        """How ``components.tables.data_table`` shows each number column in the locale:
+        money in VND, rates as percentages, one decimal. Counts stay numbers (the grid
+        shows them without separators, right in both languages, and sorts them)."""
+        kinds: dict[str, str] = {name: "money" for name in self.money}
+        kinds.update({name: "percent" for name in self.percent})
+        kinds.update({name: "decimal1" for name in self.decimals})
+        return kinds
 
 
 def table_view(
@@ -272,10 +272,7 @@ def table_view(
 
 def stage_names(language: str) -> dict[str, str]:
     """Stage value → its name in the language."""
-    return {
-        stage: tr(f"pipeline.stage_{stage}", language)
-        for stage in ("lead", "qualified", "proposal", "negotiation", "won", "lost")
-    }
+    return enum_labels(Stage, language)
 
 
 # ------------------------------------------------------------------------------ pipeline
@@ -636,18 +633,12 @@ def forecast_table(frame: pd.DataFrame, language: str) -> TableView:
 # ------------------------------------------------------------------------------ campaigns
 def channel_names(language: str) -> dict[str, str]:
     """Campaign channel value → its name in the language."""
-    return {
-        channel: tr(f"campaigns.channel_{channel}", language)
-        for channel in ("email", "sms", "social", "event", "telemarketing", "web", "print")
-    }
+    return enum_labels(CampaignChannel, language)
 
 
 def purpose_names(language: str) -> dict[str, str]:
     """Campaign purpose value → its name in the language."""
-    return {
-        purpose: tr(f"campaigns.purpose_{purpose}", language)
-        for purpose in ("acquisition", "retention", "awareness")
-    }
+    return enum_labels(CampaignPurpose, language)
 
 
 CAMPAIGN_TABLE_COLUMNS = {
@@ -931,9 +922,7 @@ def show_table(view: TableView, *, file_stem: str, key_prefix: str) -> None:
     """A table with its CSV and Excel downloads (components.tables.data_table)."""
     from components.tables import data_table
 
-    data_table(
-        view.frame, file_stem=file_stem, key_prefix=key_prefix, column_config=view.column_config()
-    )
+    data_table(view.frame, file_stem=file_stem, key_prefix=key_prefix, formats=view.formats())
 
 
 def period_caption(start: dt.date, last_day: dt.date, language: str) -> str:

@@ -11,6 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app import formatting as fmt
+from app.i18n import enum_label
+from app.models import ComplaintStatus, Severity
 from components.charts_sales import (
     BLUE,
     CHART_HEIGHT,
@@ -37,12 +39,12 @@ BUCKETS = ("0-1 d", "1-3 d", "3-7 d", "7-30 d", "> 30 d")
 
 def severity_names(language: str) -> dict[str, str]:
     """Severity value → its name in the language."""
-    return {name: tr(f"complaints.severity_{name}", language) for name in SEVERITIES}
+    return {name: enum_label(Severity(name), language) for name in SEVERITIES}
 
 
 def status_names(language: str) -> dict[str, str]:
     """Complaint status value → its name in the language."""
-    return {name: tr(f"complaints.status_{name}", language) for name in STATUSES}
+    return {name: enum_label(ComplaintStatus(name), language) for name in STATUSES}
 
 
 def bucket_names(language: str) -> dict[str, str]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import formatting as fmt
 from app.kpi.analyses_sales import DRILLDOWN_KPIS
 from app.kpi.registry import all_kpis
 from app.services.access import Actor
 from components.data_kpi import load_drilldown
 from components.filters import GlobalFilters
 from components.i18n import current_language, t
-from components.kpi_cards import drilldown_column_config, localise_columns
+from components.kpi_cards import drilldown_view
 from components.tables import data_table
 
 
@@ -39,12 +40,15 @@ def kpi_drilldown(
                 "overview.drill_rows",
                 count=len(rows),
                 kpi=labels[kpi_id],
-                period=filters.period.label(),
+                period=f"{fmt.date(filters.period.start, language)} – "
+                f"{fmt.date(filters.period.as_of_day, language)}",
             )
         )
+        shown, config, formats = drilldown_view(rows, language)
         data_table(
-            localise_columns(rows, "overview", language),
+            shown,
             file_stem=f"{kpi_id}_{filters.period.start.isoformat()}",
             key_prefix=f"{key_prefix}_drill",
-            column_config=drilldown_column_config(rows, language),
+            column_config=config,
+            formats=formats,
         )

@@ -16,7 +16,7 @@ from app.kpi.base import KpiFilters
 from app.kpi.period import PRESETS, Period, preset_period
 from app.models import CustomerKind
 from app.services.access import Actor
-from components.i18n import t
+from components.i18n import enum_label, t
 
 COMPARE_MODES: tuple[str, ...] = ("previous", "last_year", "target")
 
@@ -88,7 +88,8 @@ def parse_filters(params: dict[str, str], today: dt.date) -> GlobalFilters:
         compare = "previous"
     owner_id = None
     if params.get("owner"):
-        if params["owner"].isdigit() and len(params["owner"]) < 10:
+        # isascii(): isdigit() alone accepts "²", which int() rejects.
+        if params["owner"].isascii() and params["owner"].isdigit() and len(params["owner"]) < 10:
             owner_id = int(params["owner"])
         else:
             ignored.append("owner")
@@ -99,7 +100,9 @@ def parse_filters(params: dict[str, str], today: dt.date) -> GlobalFilters:
 
     def text(name: str) -> str | None:
         value = (params.get(name) or "").strip()
-        if len(value) > 100:
+        # Control characters are never part of a segment or place name, and PostgreSQL
+        # refuses NUL in a string outright.
+        if len(value) > 100 or any(ord(char) < 32 for char in value):
             ignored.append(name)
             return None
         return value or None
@@ -208,7 +211,7 @@ def render_filter_sidebar(today: dt.date, options: dict[str, list]) -> GlobalFil
             kinds,
             current.kind,
             key="flt_kind",
-            labels={value: t(f"common.kind_{value}") for value in kinds},
+            labels={kind.value: enum_label(kind) for kind in CustomerKind},
         )
         if kind:
             params["kind"] = kind

@@ -9,7 +9,7 @@ from app.models import Role
 from app.services.access import Actor, Permission
 from components.auth import current_user, sign_in_form, user_sidebar
 from components.data import database_url, engine
-from components.i18n import t
+from components.i18n import enum_label, t, tm
 
 
 def open_database(title: str) -> None:
@@ -19,7 +19,7 @@ def open_database(title: str) -> None:
     except DatabaseUnavailable as exc:
         # The driver's message goes in a code span on one line so that Markdown in it
         # (underscores, asterisks in URLs) is shown as typed.
-        detail = " ".join(str(exc).split()).replace("`", "'")
+        detail = " ".join(tm(exc).split()).replace("`", "'")
         st.error(
             t("common.database_unavailable", title=title)
             + f"\n\n`{detail}`\n\n"
@@ -31,7 +31,7 @@ def open_database(title: str) -> None:
 
 def not_allowed_message(role: Role | str, title: str) -> str:
     """What a user sees on a page their role may not open."""
-    return t("common.not_allowed", role=t(f"common.role_{Role(role).value}"), title=title)
+    return t("common.not_allowed", role=enum_label(Role(role)).lower(), title=title)
 
 
 def page_setup(title: str, *, permission: Permission = Permission.read) -> Actor:

@@ -190,10 +190,34 @@ def overview_cards(numbers: OverviewNumbers) -> list[KpiCard]:
     ]
 
 
+# Long (Vietnamese) KPI names wrap onto a second line instead of being cut with "…";
+# every label keeps room for two lines so the values of a row of cards stay aligned.
+# Static CSS with no user data, scoped to the card containers (keys "<prefix>_cards").
+CARD_LABEL_CSS = """<style>
+div[class*="st-key-"][class*="_cards"] [data-testid="stMetricLabel"] {
+  min-height: 2.6em;
+  align-items: start;
+}
+div[class*="st-key-"][class*="_cards"] [data-testid="stMetricLabel"] .stMarkdownEllipsis,
+div[class*="st-key-"][class*="_cards"] [data-testid="stMetricLabel"] p {
+  white-space: normal;
+  overflow: visible;
+  text-overflow: clip;
+  overflow-wrap: anywhere;
+}
+</style>"""
+
+
+def wrap_card_labels() -> None:
+    """Let the labels of the KPI cards of this page wrap (see CARD_LABEL_CSS)."""
+    st.html(CARD_LABEL_CSS)
+
+
 def kpi_card_row(cards: Sequence[KpiCard], key_prefix: str) -> None:
     """Render cards side by side as bordered ``st.metric``s with their formula on hover."""
     if not cards:
         return
+    wrap_card_labels()
     with st.container(key=f"{key_prefix}_cards"):
         for column, card in zip(st.columns(len(cards)), cards, strict=True):
             with column:
@@ -430,6 +454,7 @@ def kpi_metric_grid(metrics: Sequence[KpiMetric], key_prefix: str, per_row: int 
     each with its sparkline and, when a target exists, the progress towards it."""
     if not metrics:
         return
+    wrap_card_labels()
     with st.container(key=f"{key_prefix}_cards"):
         for first in range(0, len(metrics), per_row):
             row = metrics[first : first + per_row]
@@ -570,25 +595,83 @@ def completeness_frame(frame, language: str):  # noqa: ANN001, ANN201 - DataFram
     return localise_columns(shown, "evaluation", language)
 
 
-def drilldown_column_config(frame, language: str) -> dict:  # noqa: ANN001 - a DataFrame
-    """Column formats for drill-down rows (by their translated names, as localise_columns
-    names them): local date-times to the minute, amounts with the locale's grouping."""
-    shown = localise_columns(frame, "overview", language).columns
-    names = dict(zip(frame.columns, shown, strict=True))
+# How drill-down columns are shown (components.tables NUMBER_FORMATS kinds).
+DRILL_FORMATS = {
+    **dict.fromkeys(
+        (
+            "amount",
+            "cost",
+            "revenue",
+            "previous_revenue",
+            "actual_cost",
+            "allocated_cost",
+            "attributed_revenue",
+            "attributed_profit",
+            "acquisition_cost_share",
+        ),
+        "money",
+    ),
+    "hours_past_sla": "decimal1",
+}
+DRILL_DATES = ("expected_close", "start_date", "end_date")
+
+
+def drilldown_enums(frame) -> dict:  # noqa: ANN001 - a DataFrame
+    """Which enum each stored-value column of drill-down rows holds (by the row kind)."""
+    from app.models import (
+        CampaignChannel,
+        CampaignPurpose,
+        Channel,
+        ComplaintStatus,
+        CustomerKind,
+        Lifecycle,
+        OrderStatus,
+        Severity,
+        Stage,
+    )
+
+    columns = set(frame.columns)
+    return {
+        "stage": Stage,
+        "severity": Severity,
+        "status": ComplaintStatus if "complaint_id" in columns else OrderStatus,
+        # Campaign rows hold the campaign's channel; customer rows how it was acquired.
+        "channel": CampaignChannel if "campaign_id" in columns else Channel,
+        "purpose": CampaignPurpose,
+        "kind": CustomerKind,
+        "lifecycle": Lifecycle,
+    }
+
+
+def drilldown_view(frame, language: str):  # noqa: ANN001, ANN201 - DataFrames
+    """Drill-down rows for display and export: stored values labelled, columns named in
+    the language; with the grid's column_config (local times, dates) and the number
+    formats (money in VND, counts) for ``components.tables.data_table``."""
+    from components.tables import translate_enum_columns
+
+    shown = translate_enum_columns(frame, drilldown_enums(frame), language)
+    shown = localise_columns(shown, "overview", language)
+    names = dict(zip(frame.columns, shown.columns, strict=True))
     config: dict = {}
     for column in frame.columns:
         if column.endswith("_at") or column == "sla_deadline":
             config[names[column]] = st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")
-        elif column in ("amount", "cost", "revenue", "previous_revenue", "hours_past_sla"):
-            config[names[column]] = st.column_config.NumberColumn(format="localized")
-    return config
+        elif column in DRILL_DATES:
+            config[names[column]] = st.column_config.DateColumn(format="DD/MM/YYYY")
+    formats = {names[c]: kind for c, kind in DRILL_FORMATS.items() if c in names}
+    return shown, config, formats
+
+
+def drilldown_column_config(frame, language: str) -> dict:  # noqa: ANN001 - a DataFrame
+    """Column formats for drill-down rows (by their translated names); see drilldown_view."""
+    return drilldown_view(frame, language)[1]
 
 
 def records_to_fix_frame(frame, language: str):  # noqa: ANN001, ANN201 - DataFrames
     """records_to_fix's frame for display: customers without owner say so."""
     import pandas as pd
 
-    from app.i18n import translate
+    from app.i18n import all_messages, translate
 
     shown = frame.copy()
     shown["owner_name"] = pd.Series(
@@ -599,6 +682,21 @@ def records_to_fix_frame(frame, language: str):  # noqa: ANN001, ANN201 - DataFr
         index=shown.index,
         dtype=object,
     )
+    if "missing" in shown.columns:
+        # "email, phone" lists stored column names: show each as its field label.
+        known = all_messages()["en"]
+        shown["missing"] = [
+            ", ".join(
+                translate(f"customers.f_{name}", language)
+                if f"customers.f_{name}" in known
+                else name
+                for name in (part.strip() for part in str(text).split(","))
+                if name
+            )
+            if isinstance(text, str)
+            else text
+            for text in shown["missing"]
+        ]
     return localise_columns(shown, "evaluation", language)
 
 

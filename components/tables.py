@@ -2,13 +2,116 @@
 
 from __future__ import annotations
 
+import enum
 import io
+import math
 import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from babel.numbers import format_decimal
 
-from components.i18n import t
+from app import formatting as fmt
+from app.i18n import enum_labels
+from components.i18n import current_language, t
+
+# How a number column is shown: "money" (1.234.567 ₫), "percent" (a fraction as 12,3%),
+# "integer" (1.234.568), "number" (1.234.567,5, up to two decimals), "decimal1"/"decimal2"
+# (fixed places) and "plain" (a year or an id: no grouping).
+NUMBER_FORMATS = ("money", "percent", "integer", "number", "decimal1", "decimal2", "plain")
+
+
+def format_number_cell(value: Any, kind: str, language: str) -> str:
+    """One cell in the locale's format; a missing value is an empty cell."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    if kind == "money":
+        return fmt.money(number, language)
+    if kind == "percent":
+        return fmt.percent(number, language)
+    if kind == "integer":
+        return fmt.number(round(number), language)
+    if kind == "decimal1":
+        return fmt.number(number, language, places=1)
+    if kind == "decimal2":
+        return fmt.number(number, language, places=2)
+    if kind == "plain":
+        return str(int(number)) if number == number.to_integral_value() else str(number)
+    locale = fmt.LOCALES.get(language, fmt.LOCALES["vi"])
+    return format_decimal(number, format="#,##0.##", locale=locale)
+
+
+def localise_numbers(
+    frame: pd.DataFrame, formats: Mapping[str, str], language: str
+) -> pd.DataFrame:
+    """A display copy with the ``formats`` columns as the locale's text (downloads keep
+    the numbers): the grid's own formats follow the browser's locale, not the user's
+    language, so ``1.234.567,5`` in Vietnamese must be written here."""
+    shown = frame.copy()
+    for column, kind in formats.items():
+        if column in shown.columns:
+            shown[column] = pd.Series(
+                [format_number_cell(value, kind, language) for value in shown[column]],
+                index=shown.index,
+                dtype=object,
+            )
+    return shown
+
+
+def _format_of(config: Any) -> str | None:
+    """The NUMBER_FORMATS kind a NumberColumn's grid format stands for, if any."""
+    if not isinstance(config, Mapping):
+        return None
+    type_config = config.get("type_config") or {}
+    if type_config.get("type") != "number":
+        return None
+    grid_format = type_config.get("format")
+    if grid_format in NUMBER_FORMATS:
+        return grid_format
+    known = {
+        "localized": "number",
+        "percent": "percent",
+        "%d": "plain",
+        "%.0f": "integer",
+        "%.1f": "decimal1",
+        "%.2f": "decimal2",
+    }
+    return known.get(grid_format)
+
+
+def translate_enum_columns(
+    frame: pd.DataFrame,
+    columns: Mapping[str, type[enum.Enum]],
+    language: str | None = None,
+) -> pd.DataFrame:
+    """A copy of ``frame`` with the stored enum values of ``columns`` as their labels
+    (``{"stage": Stage}``: "won" → "Thành công"); unknown values are kept as stored."""
+    language = language or current_language()
+    shown = frame.copy()
+    for column, enum_class in columns.items():
+        if column not in shown.columns:
+            continue
+        labels = enum_labels(enum_class, language)
+        shown[column] = pd.Series(
+            [
+                labels.get(value.value if isinstance(value, enum.Enum) else value, value)
+                if isinstance(value, str)
+                else value
+                for value in shown[column]
+            ],
+            index=shown.index,
+            dtype=object,
+        )
+    return shown
 
 
 def to_excel_bytes(frame: pd.DataFrame, *, sheet_name: str = "data") -> bytes:
@@ -58,16 +161,36 @@ def data_table(
     key_prefix: str,
     column_config: dict | None = None,
     height: int | str = "auto",
+    formats: Mapping[str, str] | None = None,
 ) -> None:
-    """A read-only table with its downloads, or the empty-state note when it has no rows."""
+    """A read-only table with its downloads, or the empty-state note when it has no rows.
+
+    Number columns named in ``formats`` (column → a NUMBER_FORMATS kind), and those whose
+    ``column_config`` is a formatted NumberColumn, are shown in the user's locale
+    (``1.234.567 ₫``); the CSV and Excel downloads keep the numbers.
+    """
     if frame.empty:
         st.info(t("common.no_data") + " " + t("common.no_data_hint"), icon=":material/info:")
         return
+    config = dict(column_config or {})
+    kinds = {
+        column: kind
+        for column, kind in ((c, _format_of(v)) for c, v in config.items())
+        if kind and column in frame.columns
+    }
+    kinds.update({c: k for c, k in (formats or {}).items() if c in frame.columns})
+    for column in kinds:
+        old = config.get(column)
+        if isinstance(old, Mapping):
+            label, help_text = old.get("label"), old.get("help")
+        else:
+            label, help_text = (old if isinstance(old, str) else None), None
+        config[column] = st.column_config.TextColumn(label, help=help_text, alignment="right")
     st.dataframe(
-        frame,
+        localise_numbers(frame, kinds, current_language()),
         hide_index=True,
         width="stretch",
-        column_config=column_config,
+        column_config=config or None,
         height=height,
         key=f"{key_prefix}_table",
     )

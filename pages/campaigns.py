@@ -4,7 +4,9 @@ import streamlit as st
 
 from components import charts_sales as charts
 from components.charts_sales import CardSpec
+from components.data import database_url
 from components.data_analyses import campaign_data, today
+from components.drilldown import kpi_drilldown
 from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
 from components.guard import page_setup
@@ -28,6 +30,13 @@ if not data.has_data:
     )
 else:
     charts.render_cards(charts.kpi_cards(data.kpis, CARDS, language), key_prefix="campaigns")
+    kpi_drilldown(
+        [spec.kpi_id for spec in CARDS],
+        url=database_url(),
+        filters=filters,
+        actor=actor,
+        key_prefix="campaigns",
+    )
 
     st.subheader(t("campaigns.section_table"))
     st.caption(t("campaigns.table_note"))

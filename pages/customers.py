@@ -21,7 +21,7 @@ from components.data_customers import (
 from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
 from components.guard import page_setup
-from components.i18n import current_language, t
+from components.i18n import current_language, enum_label, t
 from components.tables import download_buttons
 
 actor = page_setup(t("common.page_customers"))
@@ -44,7 +44,7 @@ LIFECYCLES = [member.value for member in Lifecycle]
 RFM_SEGMENTS = [name for name, _, _ in SEGMENT_RULES]
 # Labels are looked up while the script runs, not inside format_func (which AppTest
 # also calls outside a run, where the session's language is unknown).
-lifecycle_names = {None: t("common.all"), **{v: t(f"customers.lifecycle_{v}") for v in LIFECYCLES}}
+lifecycle_names = {None: t("common.all"), **{m.value: enum_label(m) for m in Lifecycle}}
 rfm_names = {None: t("common.all"), **{v: t(f"segments.seg_{v}") for v in RFM_SEGMENTS}}
 sort_names = {v: t(f"customers.col_{v}") for v in SORT_COLUMNS}
 direction_names = {False: t("customers.ascending"), True: t("customers.descending")}
@@ -103,7 +103,6 @@ descending = direction_col.selectbox(
 page_size = size_col.selectbox(
     t("customers.page_size"), PAGE_SIZES, index=1, key="cust_page_size", on_change=_first_page
 )
-page = page_col.number_input(t("customers.page"), min_value=1, step=1, key="cust_page")
 
 as_of = today.isoformat()
 ids = rfm_segment_ids(url, args, as_of, rfm_segment) if rfm_segment else None
@@ -115,7 +114,25 @@ query = customer_query_key(
     sort=sort,
     descending=descending,
 )
-result = load_customer_page(url, query, int(page), page_size, args, as_of)
+# The sidebar filters change through the URL, without the on_change of the page's own
+# widgets: any change of the list's query starts again at page 1.
+if st.session_state.get("cust_query") != (query, page_size):
+    if "cust_query" in st.session_state:
+        st.session_state["cust_page"] = 1
+    st.session_state["cust_query"] = (query, page_size)
+result = load_customer_page(
+    url, query, int(st.session_state.get("cust_page", 1)), page_size, args, as_of
+)
+# The service clamps a page past the end to the last one: the box shows that page too
+# (set before the box is drawn below, in its column above the table).
+st.session_state["cust_page"] = result["page"]
+page_col.number_input(
+    t("customers.page"),
+    min_value=1,
+    max_value=max(1, int(result["pages"])),
+    step=1,
+    key="cust_page",
+)
 for note in result["notes"]:
     st.warning(t(f"customers.{note}"), icon=":material/warning:")
 

@@ -25,7 +25,7 @@ from components.drilldown import kpi_drilldown
 from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
 from components.guard import page_setup
-from components.i18n import current_language, t
+from components.i18n import current_language, t, tm
 from components.kpi_cards import (
     completeness_frame,
     field_label,
@@ -198,11 +198,10 @@ else:
             outcome, _ = save_target(url, actor=actor, data=data)
         except InvalidInput as exc:
             for field, message in exc.field_errors.items():
-                st.error(
-                    t("evaluation.target_field_error", field=field_label(field), message=message)
-                )
+                text = tm(message)
+                st.error(t("evaluation.target_field_error", field=field_label(field), message=text))
         except CRMError as exc:
-            st.error(t("evaluation.target_not_saved", message=str(exc)))
+            st.error(t("evaluation.target_not_saved", message=tm(exc)))
         else:
             st.session_state[SAVED_KEY] = t(
                 f"evaluation.target_{outcome}",

@@ -23,11 +23,10 @@ from components.i18n import current_language, t
 from components.kpi_cards import (
     biggest_changes,
     change_line,
-    drilldown_column_config,
+    drilldown_view,
     kpi_label,
     kpi_metric,
     kpi_metric_grid,
-    localise_columns,
     period_caption,
 )
 from components.tables import data_table
@@ -92,9 +91,11 @@ st.caption(
         period=period_text,
     )
 )
+shown, config, formats = drilldown_view(rows, language)
 data_table(
-    localise_columns(rows, "overview", language),
+    shown,
     file_stem=f"{drill_kpi}_{filters.period.start.isoformat()}",
     key_prefix="overview_drill",
-    column_config=drilldown_column_config(rows, language),
+    column_config=config,
+    formats=formats,
 )

@@ -9,7 +9,7 @@ from components.data import database_url
 from components.data_customers import actor_args, load_partner_network, load_partners
 from components.empty_state import empty_state
 from components.guard import page_setup
-from components.i18n import t
+from components.i18n import enum_label, t
 from components.tables import data_table
 
 actor = page_setup(t("common.page_partners"))
@@ -19,7 +19,8 @@ args = actor_args(actor)
 st.title(t("partners.title"))
 
 KINDS = [kind.value for kind in PartnerKind]
-kind_names = {kind: t(f"partners.kind_{kind}") for kind in [*KINDS, "customer"]}
+kind_names = {kind.value: enum_label(kind) for kind in PartnerKind}
+kind_names["customer"] = t("partners.kind_customer")  # a network node, not a partner kind
 
 kind_choices = {None: t("common.all"), **kind_names}
 kind_col, search_col = st.columns([1, 2])

@@ -31,7 +31,7 @@ from components.data_customers import (
 from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
 from components.guard import page_setup
-from components.i18n import current_language, t
+from components.i18n import current_language, t, tm
 from components.tables import data_table
 
 actor = page_setup(t("common.page_segments"))
@@ -128,7 +128,7 @@ if actor.can(Permission.settings):
                 try:
                     save_rfm(url, actor, weights, bins)
                 except CRMError as exc:
-                    st.error(str(exc), icon=":material/error:")
+                    st.error(tm(exc), icon=":material/error:")
                 else:
                     st.session_state["seg_confirm"] = False
                     st.toast(t("segments.saved"), icon=":material/check:")

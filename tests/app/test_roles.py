@@ -253,7 +253,7 @@ def test_admin_creates_a_user_and_reads_the_audit_log(seeded: str) -> None:
     assert len(users) == before + 1
     assert "password_hash" not in users.columns
     audit = at.dataframe[1].value
-    assert "create" in set(audit["action"])
+    assert "Create" in set(audit["action"])  # AuditAction.create's label (enums catalogue)
     assert at.get("download_button")
 
 

@@ -68,7 +68,7 @@ def test_stage_funnel_has_open_stages_and_won_with_money_in_hover() -> None:
     assert fig is not None
     assert len(fig.data) == 1
     assert fig.data[0].type == "funnel"
-    assert list(fig.data[0].y) == ["Tiềm năng", "Đã xác nhận", "Đề xuất", "Đàm phán", "Thắng"]
+    assert list(fig.data[0].y) == ["Đầu mối", "Đủ điều kiện", "Đề xuất", "Đàm phán", "Thành công"]
     assert fig.data[0].customdata[0][0] == "1.000.000.000 ₫"
     assert fig.layout.title.text == "Số cơ hội theo giai đoạn"
     assert fig.layout.xaxis.title.text == "Số cơ hội"

@@ -32,16 +32,6 @@ EN = {
     "customers": "Customers",
     "step": "Step",
     "amount_vnd": "Amount (₫)",
-    "channel_email": "Email",
-    "channel_sms": "SMS",
-    "channel_social": "Social media",
-    "channel_event": "Event",
-    "channel_telemarketing": "Telemarketing",
-    "channel_web": "Web",
-    "channel_print": "Print",
-    "purpose_acquisition": "Acquisition",
-    "purpose_retention": "Retention",
-    "purpose_awareness": "Awareness",
 }
 
 VI = {
@@ -76,14 +66,4 @@ VI = {
     "customers": "Khách hàng",
     "step": "Bước",
     "amount_vnd": "Số tiền (₫)",
-    "channel_email": "Email",
-    "channel_sms": "SMS",
-    "channel_social": "Mạng xã hội",
-    "channel_event": "Sự kiện",
-    "channel_telemarketing": "Tiếp thị qua điện thoại",
-    "channel_web": "Website",
-    "channel_print": "Ấn phẩm in",
-    "purpose_acquisition": "Thu hút khách hàng",
-    "purpose_retention": "Giữ chân khách hàng",
-    "purpose_awareness": "Nhận diện thương hiệu",
 }

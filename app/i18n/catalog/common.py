@@ -61,10 +61,6 @@ EN = {
     "billion": "B",
     "million": "M",
     "not_allowed": "Your role ({role}) cannot open {title}.",
-    "role_admin": "admin",
-    "role_executive": "executive",
-    "role_manager": "manager",
-    "role_staff": "staff",
     "database_unavailable": "**{title}** cannot be shown: the database cannot be opened.",
     "database_hint": "Check `CRM_DATABASE_URL` (unset, it means the SQLite file "
     "`data/crm.db`) and that the database server or folder is reachable, then reload the "
@@ -132,10 +128,6 @@ VI = {
     "billion": "tỷ",
     "million": "triệu",
     "not_allowed": "Vai trò của bạn ({role}) không được mở trang {title}.",
-    "role_admin": "quản trị viên",
-    "role_executive": "lãnh đạo",
-    "role_manager": "quản lý",
-    "role_staff": "nhân viên",
     "database_unavailable": "Không thể hiển thị **{title}**: không mở được cơ sở dữ liệu.",
     "database_hint": "Hãy kiểm tra `CRM_DATABASE_URL` (nếu không đặt, đó là tệp SQLite "
     "`data/crm.db`) và máy chủ hoặc thư mục cơ sở dữ liệu có truy cập được không, rồi tải "
