@@ -30,6 +30,9 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from app.errors import Conflict, InvalidInput
+from app.kpi.summaries import drop_triggers as drop_summary_triggers
+from app.kpi.summaries import install_triggers as install_summary_triggers
+from app.kpi.summaries import rebuild_summaries
 from app.models import (
     Campaign,
     CampaignMember,
@@ -748,6 +751,9 @@ def seed_demo(
             connection.exec_driver_sql("PRAGMA cache_size=-262144")
         ids = _Ids({name: _max_id(connection, _table(model)) + 1 for name, model in _ID_TABLES})
         writer = _Writer(connection, counts)
+        # One rebuild of the KPI summaries at the end beats a trigger call per order; the
+        # DDL is transactional, so a failed seed rolls the triggers back in as well.
+        drop_summary_triggers(connection)
         try:
             ctx = _setup_users(connection, writer, SCALES[scale], seed, frame, ids)
             _street_pool(ctx)
@@ -758,6 +764,8 @@ def seed_demo(
             stats = _customers_and_activity(ctx, writer, profiles)
             _partner_partner_links(ctx, writer)
             _targets(ctx, writer, stats)
+            rebuild_summaries(connection)
+            install_summary_triggers(connection)
             if not sqlite:
                 _reset_sequences(connection)
         finally:

@@ -48,6 +48,8 @@ EmailText = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
 CodeText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
 
 def _not_blank(text: str) -> str:
+    if not text:
+        raise ValueError("must not be empty")
     if not text.strip():
         raise ValueError("must not be blank")
     return text

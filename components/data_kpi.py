@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from app.kpi.analyses_sales import DRILLDOWN_KPIS, SERIES_KPIS, drilldown, series
 from app.kpi.analyses_service import completeness_by, records_to_fix
 from app.kpi.base import KpiContext, KpiFilters
-from app.kpi.engine import compute, json_number
+from app.kpi.engine import compute, compute_series, json_number
 from app.kpi.period import Period, month_period
 from app.kpi.registry import all_kpis
 from app.models import Customer, Order, Target, User
@@ -151,13 +151,11 @@ def load_sparklines(
                 values[kpi_id] = [float(value) for value in frame["value"]]
         others = [kpi_id for kpi_id in kpi_ids if kpi_id not in values]
         if others:
-            monthly = {kpi_id: [] for kpi_id in others}
-            for month in months:
-                report = compute(session, others, month, filters, None)
-                for result in report.kpis:
-                    value = json_number(result.value)
-                    monthly[result.id].append(None if value is None else float(value))
-            values.update(monthly)
+            # One context for all months: the order KPIs of every month come in bulk.
+            monthly = compute_series(session, others, months, filters)
+            for kpi_id, found in monthly.items():
+                plain = [json_number(value) for value in found]
+                values[kpi_id] = [None if value is None else float(value) for value in plain]
     return {kpi_id: values[kpi_id] for kpi_id in kpi_ids if kpi_id in registry}
 
 

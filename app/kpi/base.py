@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, true
 from sqlalchemy.sql.expression import ColumnElement, Select
 from sqlmodel import Session, select
 
-from app.models import COUNTED_ORDER_STATUSES, Customer, Order
+from app.models import COUNTED_ORDER_STATUSES, Customer, KpiOrderDay, Order
 from app.settings import all_settings, display_timezone
 
 from .period import Period, offset_minutes
@@ -35,6 +35,18 @@ class KpiFilters:
     kind: str | None = None
     # Set for staff users: only customers they own or that are unassigned.
     visible_to_owner_id: int | None = None
+
+    def __post_init__(self) -> None:
+        # A filter value is a name, never control characters; PostgreSQL would refuse NUL
+        # with a driver error instead of a message.
+        for name in ("segment", "region", "province", "channel", "kind"):
+            value = getattr(self, name)
+            if value is not None and (
+                len(str(value)) > 200 or any(ord(char) < 32 for char in str(value))
+            ):
+                from app.errors import InvalidInput
+
+                raise InvalidInput({name: "is not a valid filter value"})
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """SQL conditions on the customer table."""
@@ -70,17 +82,52 @@ class KpiContext:
     filters: KpiFilters = field(default_factory=KpiFilters)
     settings: dict[str, Any] = field(default_factory=dict)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    # False forces every KPI onto the raw rows (the reference the summaries are tested
+    # against); True reads the summary tables whenever they can answer exactly.
+    use_summaries: bool = True
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def create(cls, *, session: Session, filters: KpiFilters | None = None) -> KpiContext:
+    def create(
+        cls,
+        *,
+        session: Session,
+        filters: KpiFilters | None = None,
+        use_summaries: bool = True,
+    ) -> KpiContext:
         """A context with the stored settings and display time zone."""
         return cls(
             session=session,
             filters=filters or KpiFilters(),
             settings=all_settings(session=session),
             tz=display_timezone(session=session),
+            use_summaries=use_summaries,
         )
+
+    def prime(self, key: Any, value: Any) -> None:
+        """Store a value computed in bulk (e.g. several periods in one query) in the memo."""
+        self._memo[key] = value
+
+    def summaries(self) -> bool:
+        """Whether the KPIs may read the summary tables (built for this time zone)."""
+        if not self.use_summaries:
+            return False
+
+        def check() -> bool:
+            from .summaries import summaries_usable
+
+            return summaries_usable(self.session.connection(), self.tz)
+
+        return self.memo("summaries_usable", check)
+
+    def order_days_in(self, start: dt.date | None, end: dt.date | None) -> list[Any]:
+        """Conditions on kpi_order_day: scoped customers, local days in [start, end)."""
+        conditions = [self.in_scope(KpiOrderDay.customer_id)]
+        if start is not None:
+            conditions.append(KpiOrderDay.day >= start)
+        if end is not None:
+            conditions.append(KpiOrderDay.day < end)
+        return conditions
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """Compute once per context: KPIs share counts such as active customers."""

@@ -139,8 +139,12 @@ def compute(
     period: Period | None = None,
     filters: KpiFilters | None = None,
     compare: Compare = "previous",
+    use_summaries: bool = True,
 ) -> KpiReport:
-    """Compute the KPIs (all when ``kpi_ids`` is None) for the period."""
+    """Compute the KPIs (all when ``kpi_ids`` is None) for the period.
+
+    ``use_summaries=False`` reads only the raw rows (the reference for the summaries).
+    """
     registry = all_kpis()
     ids = list(registry) if kpi_ids is None else list(kpi_ids)
     unknown = [kpi_id for kpi_id in ids if kpi_id not in registry]
@@ -150,7 +154,7 @@ def compute(
         raise InvalidInput({"period": "a period is required"})
     if compare not in ("previous", "last_year", "target", None):
         raise InvalidInput({"compare": "must be previous, last_year or target"})
-    ctx = KpiContext.create(session=session, filters=filters)
+    ctx = KpiContext.create(session=session, filters=filters, use_summaries=use_summaries)
     other = comparison_period(period, compare)
     results = []
     for kpi_id in ids:
@@ -194,6 +198,33 @@ def compute(
         as_of=utcnow(),
         kpis=results,
     )
+
+
+def compute_series(
+    session: Session,
+    kpi_ids: list[str],
+    periods: list[Period],
+    filters: KpiFilters | None = None,
+    use_summaries: bool = True,
+) -> dict[str, list[Any]]:
+    """Each KPI's plain value for each period (no comparison, no targets), e.g. the
+    overview's 12-month sparklines.
+
+    One context serves every period, and the order KPIs of all periods (and of their
+    previous periods, for retention and churn) come from two queries on the summaries.
+    """
+    from .summaries import preload_order_kpis
+
+    registry = all_kpis()
+    unknown = [kpi_id for kpi_id in kpi_ids if kpi_id not in registry]
+    if unknown:
+        raise InvalidInput({"kpi": f"unknown KPI id(s): {', '.join(unknown)}"})
+    ctx = KpiContext.create(session=session, filters=filters, use_summaries=use_summaries)
+    preload_order_kpis(ctx, [*periods, *(period.previous() for period in periods)])
+    return {
+        kpi_id: [_plain(registry[kpi_id].compute(ctx, period)) for period in periods]
+        for kpi_id in kpi_ids
+    }
 
 
 def json_number(value: Any) -> Any:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func
 from sqlmodel import select
 
-from app.models import Campaign, CampaignPurpose, Order
+from app.models import Campaign, CampaignPurpose, KpiCustomerFact, KpiOrderDay, Order
 
 from .base import KpiContext, ratio, to_decimal
 from .period import Period
@@ -20,6 +20,15 @@ def order_totals(ctx: KpiContext, period: Period) -> tuple[Decimal, Decimal, int
     """(revenue, cost, number) of counted orders in the period, memoised."""
 
     def compute() -> tuple[Decimal, Decimal, int]:
+        if ctx.summaries():
+            revenue, cost, count = ctx.session.exec(
+                select(
+                    func.sum(KpiOrderDay.revenue),
+                    func.sum(KpiOrderDay.cost),
+                    func.sum(KpiOrderDay.orders),
+                ).where(*ctx.order_days_in(period.start, period.end))
+            ).one()
+            return to_decimal(revenue), to_decimal(cost), int(count or 0)
         start, end = ctx.bounds(period)
         revenue, cost, count = ctx.session.exec(
             select(func.sum(Order.amount), func.sum(Order.cost), func.count(Order.id)).where(
@@ -216,10 +225,17 @@ def roe(ctx: KpiContext, period: Period) -> float | None:
     note="Historic, not predictive.",
 )
 def customer_lifetime_value(ctx: KpiContext, period: Period) -> Decimal | None:
-    _, end = ctx.bounds(period)
-    total = ctx.scalar(
-        select(func.sum(Order.amount - Order.cost)).where(*ctx.counted_orders(None, end))
-    )
+    if ctx.summaries():
+        total = ctx.scalar(
+            select(func.sum(KpiOrderDay.revenue - KpiOrderDay.cost)).where(
+                *ctx.order_days_in(None, period.end)
+            )
+        )
+    else:
+        _, end = ctx.bounds(period)
+        total = ctx.scalar(
+            select(func.sum(Order.amount - Order.cost)).where(*ctx.counted_orders(None, end))
+        )
     customers = customers_total(ctx, period)
     return None if customers == 0 else (to_decimal(total) / customers).quantize(Decimal("0.01"))
 
@@ -233,6 +249,16 @@ def customer_lifetime_value(ctx: KpiContext, period: Period) -> Decimal | None:
     family="internal",
 )
 def returning_revenue_share(ctx: KpiContext, period: Period) -> float | None:
+    if ctx.summaries():
+        returning = ctx.scalar(
+            select(func.sum(KpiOrderDay.revenue))
+            .join(KpiCustomerFact, KpiCustomerFact.customer_id == KpiOrderDay.customer_id)
+            .where(
+                *ctx.order_days_in(period.start, period.end),
+                KpiCustomerFact.first_day < period.start,
+            )
+        )
+        return ratio(to_decimal(returning), order_totals(ctx, period)[0])
     start, end = ctx.bounds(period)
     first = first_orders(ctx)
     returning = ctx.scalar(

@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, distinct, exists, func, literal, or_, union
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    literal,
+    or_,
+    union,
+    union_all,
+)
 from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import select
 from sqlmodel.sql.sqltypes import AutoString
@@ -20,6 +31,8 @@ from app.models import (
     InquiryStatus,
     Interaction,
     InteractionKind,
+    KpiCustomerFact,
+    KpiOrderDay,
     Opportunity,
     OpportunityStageHistory,
     Order,
@@ -178,8 +191,13 @@ def acquisition_rate(ctx: KpiContext, period: Period) -> float | None:
             CampaignMember.contacted_at >= start, CampaignMember.contacted_at < end
         ),
     ).subquery()
-    first = first_orders(ctx)
-    bought_before = select(first.c.customer_id).where(first.c.first_at < start)
+    if ctx.summaries():
+        bought_before = select(KpiCustomerFact.customer_id).where(
+            KpiCustomerFact.first_day < period.start
+        )
+    else:
+        first = first_orders(ctx)
+        bought_before = select(first.c.customer_id).where(first.c.first_at < start)
     prospects = ctx.scalar(
         select(func.count(distinct(touched.c.customer_id))).where(
             touched.c.customer_id.not_in(bought_before), ctx.in_scope(touched.c.customer_id)
@@ -313,31 +331,41 @@ def unmet_inquiry_rate(ctx: KpiContext, period: Period) -> float | None:
 
 # ---------------------------------------------------------------- pipeline (seed 001)
 def stage_at(ctx: KpiContext, instant: dt.datetime):  # noqa: ANN201
-    """Subquery: opportunities open at ``instant`` with their stage at that time."""
-    ranked = (
-        select(
-            OpportunityStageHistory.opportunity_id,
-            OpportunityStageHistory.to_stage,
-            func.row_number()
-            .over(
-                partition_by=OpportunityStageHistory.opportunity_id,
-                order_by=(
-                    OpportunityStageHistory.changed_at.desc(),
-                    OpportunityStageHistory.id.desc(),
-                ),
-            )
-            .label("rank"),
+    """Subquery: opportunities open at ``instant`` with their stage at that time.
+
+    The opportunities open at the instant are few (thousands) next to the stage history
+    (hundreds of thousands), so each one's latest change before the instant is looked
+    up through the opportunity_id index instead of ranking the whole history.
+    """
+    latest = (
+        select(OpportunityStageHistory.id)
+        .where(
+            OpportunityStageHistory.opportunity_id == Opportunity.id,
+            OpportunityStageHistory.changed_at < instant,
         )
-        .where(OpportunityStageHistory.changed_at < instant)
-        .subquery()
+        .order_by(OpportunityStageHistory.changed_at.desc(), OpportunityStageHistory.id.desc())
+        .limit(1)
+        .correlate(Opportunity)
+        .scalar_subquery()
     )
     return (
-        select(Opportunity.id, Opportunity.amount, ranked.c.to_stage.label("stage"))
-        .join(ranked, and_(ranked.c.opportunity_id == Opportunity.id, ranked.c.rank == 1))
+        select(
+            Opportunity.id,
+            Opportunity.amount,
+            OpportunityStageHistory.to_stage.label("stage"),
+        )
+        .join(OpportunityStageHistory, OpportunityStageHistory.id == latest)
         .where(
+            # Open at the instant, as a union so each half uses the closed_at index
+            # (the planner otherwise walks every opportunity created before it).
+            Opportunity.id.in_(
+                union_all(
+                    select(Opportunity.id).where(Opportunity.closed_at.is_(None)),
+                    select(Opportunity.id).where(Opportunity.closed_at >= instant),
+                )
+            ),
             Opportunity.created_at < instant,
-            or_(Opportunity.closed_at.is_(None), Opportunity.closed_at >= instant),
-            ranked.c.to_stage.in_([stage.value for stage in OPEN_STAGES]),
+            OpportunityStageHistory.to_stage.in_([stage.value for stage in OPEN_STAGES]),
             ctx.in_scope(Opportunity.customer_id),
         )
         .subquery()
@@ -345,18 +373,22 @@ def stage_at(ctx: KpiContext, instant: dt.datetime):  # noqa: ANN201
 
 
 def open_pipeline_by_stage(ctx: KpiContext, period: Period) -> dict[str, tuple[int, Decimal]]:
-    """Open opportunities at the end of the period: stage → (count, amount)."""
-    _, end = ctx.bounds(period)
-    open_now = stage_at(ctx, end)
-    rows = ctx.session.exec(
-        select(open_now.c.stage, func.count(), func.sum(open_now.c.amount)).group_by(
-            open_now.c.stage
-        )
-    ).all()
-    return {
-        getattr(stage, "value", stage): (int(count), to_decimal(amount))
-        for stage, count, amount in rows
-    }
+    """Open opportunities at the end of the period: stage → (count, amount), memoised."""
+
+    def compute() -> dict[str, tuple[int, Decimal]]:
+        _, end = ctx.bounds(period)
+        open_now = stage_at(ctx, end)
+        rows = ctx.session.exec(
+            select(open_now.c.stage, func.count(), func.sum(open_now.c.amount)).group_by(
+                open_now.c.stage
+            )
+        ).all()
+        return {
+            getattr(stage, "value", stage): (int(count), to_decimal(amount))
+            for stage, count, amount in rows
+        }
+
+    return ctx.memo(("pipeline", period), compute)
 
 
 @kpi(
@@ -605,8 +637,15 @@ def open_past_sla_condition(ctx: KpiContext, instant: dt.datetime) -> ColumnElem
         ]
     )
     return and_(
+        # Unresolved at the instant, as a union so each half uses the resolved_at index
+        # (the planner otherwise walks every complaint opened before the instant).
+        Complaint.id.in_(
+            union_all(
+                select(Complaint.id).where(Complaint.resolved_at.is_(None)),
+                select(Complaint.id).where(Complaint.resolved_at >= instant),
+            )
+        ),
         Complaint.opened_at < instant,
-        or_(Complaint.resolved_at.is_(None), Complaint.resolved_at >= instant),
         overdue,
         ctx.in_scope(Complaint.customer_id),
     )
@@ -657,6 +696,12 @@ def _filled(column_name: str) -> ColumnElement[bool]:
     note="Current state of non-archived customers; not tied to the period.",
 )
 def data_completeness(ctx: KpiContext, period: Period) -> float | None:
+    # The current state, not tied to the period: computed once per context (the
+    # comparison period and the CRM maturity level reuse it).
+    return ctx.memo("data_completeness", lambda: _data_completeness(ctx))
+
+
+def _data_completeness(ctx: KpiContext) -> float | None:
     groups = important_field_columns(ctx)
     base = [Customer.archived.is_(False), ctx.customers_in_scope()]
     filled_terms = []
@@ -786,14 +831,18 @@ def duplicate_customer_ids(ctx: KpiContext):  # noqa: ANN201
     note="Current state; an empty field never matches.",
 )
 def duplicate_rate(ctx: KpiContext, period: Period) -> float | None:
-    duplicates = duplicate_customer_ids(ctx).subquery()
-    count = ctx.scalar(select(func.count(distinct(duplicates.c.customer_id))))
-    total = ctx.scalar(
-        select(func.count(Customer.id)).where(
-            Customer.archived.is_(False), ctx.customers_in_scope()
+    def compute() -> float | None:
+        duplicates = duplicate_customer_ids(ctx).subquery()
+        count = ctx.scalar(select(func.count(distinct(duplicates.c.customer_id))))
+        total = ctx.scalar(
+            select(func.count(Customer.id)).where(
+                Customer.archived.is_(False), ctx.customers_in_scope()
+            )
         )
-    )
-    return ratio(count, total)
+        return ratio(count, total)
+
+    # The current state, not tied to the period: the comparison period reuses it.
+    return ctx.memo("duplicate_rate", compute)
 
 
 # ---------------------------------------------------------------- continuity (seed 001)
@@ -812,9 +861,20 @@ def untouched_customer_rate(ctx: KpiContext, period: Period) -> float | None:
     since_year = ctx.instant(period.end - dt.timedelta(days=365))
     untouched_days = int(ctx.settings.get("untouched_days") or 90)
     since_touch = ctx.instant(period.end - dt.timedelta(days=untouched_days))
-    buyers = (
-        select(Order.customer_id).where(*ctx.counted_orders(since_year, end)).distinct().subquery()
-    )
+    if ctx.summaries():
+        buyers = (
+            select(KpiOrderDay.customer_id.label("customer_id"))
+            .where(*ctx.order_days_in(period.end - dt.timedelta(days=365), period.end))
+            .distinct()
+            .subquery()
+        )
+    else:
+        buyers = (
+            select(Order.customer_id)
+            .where(*ctx.counted_orders(since_year, end))
+            .distinct()
+            .subquery()
+        )
     touched = exists(
         select(Interaction.id).where(
             Interaction.customer_id == buyers.c.customer_id,
@@ -846,7 +906,16 @@ def crm_maturity_level(ctx: KpiContext, period: Period) -> Measured:
     _, end = ctx.bounds(period)
     last_90 = ctx.instant(period.end - dt.timedelta(days=90))
     last_180 = ctx.instant(period.end - dt.timedelta(days=180))
-    has_orders = ctx.scalar(select(func.count(Order.id)).where(*ctx.counted_orders(None, end))) > 0
+    if ctx.summaries():
+        has_orders = ctx.scalar(
+            select(
+                select(KpiOrderDay.customer_id).where(*ctx.order_days_in(None, period.end)).exists()
+            )
+        )
+    else:
+        has_orders = (
+            ctx.scalar(select(func.count(Order.id)).where(*ctx.counted_orders(None, end))) > 0
+        )
     support = ctx.scalar(
         select(func.count(Complaint.id)).where(
             Complaint.opened_at >= last_90,

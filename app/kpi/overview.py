@@ -2,7 +2,8 @@
 
 Periods are calendar months, half-open ``[start, end)`` in the display time zone; the
 stored ``ordered_at`` is UTC, so the local month boundaries are converted to UTC
-instants before comparing. Every aggregate runs in SQL (see performance-notes.md).
+instants before comparing. Orders are read from the KPI summary tables when current
+(see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import and_, case, distinct, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.models import (
-    COUNTED_ORDER_STATUSES,
     OPEN_COMPLAINT_STATUSES,
     Complaint,
     Customer,
     Order,
 )
-from app.settings import display_timezone, local_midnight_utc
 
-from .base import KpiFilters
+from .base import KpiContext, KpiFilters
+from .finance import order_totals
+from .period import Period
+from .results import count_active
 
 
 @dataclass(frozen=True)
@@ -73,43 +75,27 @@ def overview_numbers(
     ``visible_to_owner_id`` (set for staff) counts only the customers that user owns and
     unassigned ones, like ``KpiFilters.visible_to_owner_id``.
     """
-    scope = KpiFilters(visible_to_owner_id=visible_to_owner_id).conditions()
-    tz = display_timezone(session=session)
+    ctx = KpiContext.create(
+        session=session, filters=KpiFilters(visible_to_owner_id=visible_to_owner_id)
+    )
+    scope = ctx.filters.conditions()
+    tz = ctx.tz
     month_start, month_end = month_bounds(today)
     last_start, last_end = month_bounds(today, months_back=1)
-    # last_end == month_start, so three instants bound both months.
-    last_start_utc = local_midnight_utc(last_start, tz)
-    month_start_utc = local_midnight_utc(month_start, tz)
-    month_end_utc = local_midnight_utc(month_end, tz)
+    this_month = Period(month_start, month_end)
+    last_month = Period(last_start, last_end)
+    # Read from the KPI summary tables when they are current (app/kpi/summaries.py),
+    # else from sales_order; either way the same numbers as the KPI engine.
+    active, active_last = count_active(ctx, this_month), count_active(ctx, last_month)
+    revenue = order_totals(ctx, this_month)[0]
+    revenue_last = order_totals(ctx, last_month)[0]
 
-    ordered_at = col(Order.ordered_at)
-    in_this_month = ordered_at >= month_start_utc
-    in_last_month = ordered_at < month_start_utc
-    # One scan over both months: the WHERE clause uses ix_sales_order_ordered_status and
-    # the CASE expressions split the rows; a customer counts once per month.
-    orders_query = select(
-        func.count(distinct(case((in_this_month, col(Order.customer_id))))),
-        func.count(distinct(case((in_last_month, col(Order.customer_id))))),
-        func.coalesce(func.sum(case((in_this_month, col(Order.amount)), else_=0)), 0),
-        func.coalesce(func.sum(case((in_last_month, col(Order.amount)), else_=0)), 0),
-    ).where(
-        and_(
-            ordered_at >= last_start_utc,
-            ordered_at < month_end_utc,
-            col(Order.status).in_(COUNTED_ORDER_STATUSES),
-        )
-    )
     complaints_query = select(func.count()).where(
         col(Complaint.status).in_(OPEN_COMPLAINT_STATUSES)
     )
     customers_exist = select(Customer.id)
     orders_exist = select(Order.id)
     if scope:
-        orders_query = (
-            orders_query.select_from(Order)
-            .join(Customer, Customer.id == Order.customer_id)
-            .where(*scope)
-        )
         complaints_query = (
             complaints_query.select_from(Complaint)
             .join(Customer, Customer.id == Complaint.customer_id)
@@ -117,11 +103,6 @@ def overview_numbers(
         )
         customers_exist = customers_exist.where(*scope)
         orders_exist = orders_exist.join(Customer, Customer.id == Order.customer_id).where(*scope)
-    orders_row = session.exec(orders_query).one()
-    active, active_last, revenue_raw, revenue_last_raw = orders_row
-    revenue = _money(revenue_raw)
-    revenue_last = _money(revenue_last_raw)
-
     open_complaints = session.exec(complaints_query).one()
     has_records = session.exec(select(customers_exist.exists() | orders_exist.exists())).one()
 

@@ -11,6 +11,8 @@ from app.models import (
     COUNTED_ORDER_STATUSES,
     Complaint,
     Customer,
+    KpiCustomerFact,
+    KpiOrderDay,
     Order,
     OrderLine,
     Product,
@@ -35,6 +37,12 @@ def first_orders(ctx: KpiContext):  # noqa: ANN201 - a SQLAlchemy subquery
 
 def active_ids(ctx: KpiContext, period: Period):  # noqa: ANN201
     """Select of the distinct customers with a counted order in the period."""
+    if ctx.summaries():
+        return (
+            select(KpiOrderDay.customer_id)
+            .where(*ctx.order_days_in(period.start, period.end))
+            .distinct()
+        )
     start, end = ctx.bounds(period)
     return select(Order.customer_id).where(*ctx.counted_orders(start, end)).distinct()
 
@@ -43,6 +51,12 @@ def count_active(ctx: KpiContext, period: Period) -> int:
     """Number of active customers in the period (memoised per context)."""
 
     def compute() -> int:
+        if ctx.summaries():
+            return ctx.scalar(
+                select(func.count(distinct(KpiOrderDay.customer_id))).where(
+                    *ctx.order_days_in(period.start, period.end)
+                )
+            )
         start, end = ctx.bounds(period)
         return ctx.scalar(
             select(func.count(distinct(Order.customer_id))).where(*ctx.counted_orders(start, end))
@@ -51,10 +65,25 @@ def count_active(ctx: KpiContext, period: Period) -> int:
     return ctx.memo(("active", period), compute)
 
 
+def facts_first_in(ctx: KpiContext, start: dt.date | None, end: dt.date | None) -> list:
+    """Conditions on kpi_customer_fact: scoped customers whose first order day is in
+    [start, end) (either bound may be open)."""
+    conditions = [ctx.in_scope(KpiCustomerFact.customer_id)]
+    if start is not None:
+        conditions.append(KpiCustomerFact.first_day >= start)
+    if end is not None:
+        conditions.append(KpiCustomerFact.first_day < end)
+    return conditions
+
+
 def count_new(ctx: KpiContext, period: Period) -> int:
     """Customers whose first counted order ever falls in the period."""
 
     def compute() -> int:
+        if ctx.summaries():
+            return ctx.scalar(
+                select(func.count()).where(*facts_first_in(ctx, period.start, period.end))
+            )
         start, end = ctx.bounds(period)
         first = first_orders(ctx)
         return ctx.scalar(
@@ -70,6 +99,13 @@ def count_old(ctx: KpiContext, period: Period) -> int:
     """Active customers in the period who had a counted order before it started."""
 
     def compute() -> int:
+        if ctx.summaries():
+            return ctx.scalar(
+                select(func.count()).where(
+                    *facts_first_in(ctx, None, period.start),
+                    KpiCustomerFact.customer_id.in_(active_ids(ctx, period)),
+                )
+            )
         start, end = ctx.bounds(period)
         first = first_orders(ctx)
         return ctx.scalar(
@@ -84,6 +120,14 @@ def count_old(ctx: KpiContext, period: Period) -> int:
 def count_retained(ctx: KpiContext, period: Period) -> tuple[int, int]:
     """(|active(P') ∩ active(P)|, |active(P')|) for the period before P."""
     previous = period.previous()
+    if ctx.summaries():
+        retained = ctx.scalar(
+            select(func.count(distinct(KpiOrderDay.customer_id))).where(
+                *ctx.order_days_in(previous.start, previous.end),
+                KpiOrderDay.customer_id.in_(active_ids(ctx, period)),
+            )
+        )
+        return retained, count_active(ctx, previous)
     prev_start, prev_end = ctx.bounds(previous)
     retained = ctx.scalar(
         select(func.count(distinct(Order.customer_id))).where(
@@ -104,6 +148,8 @@ def count_retained(ctx: KpiContext, period: Period) -> tuple[int, int]:
     family="results",
 )
 def customers_total(ctx: KpiContext, period: Period) -> int:
+    if ctx.summaries():
+        return ctx.scalar(select(func.count()).where(*facts_first_in(ctx, None, period.end)))
     _, end = ctx.bounds(period)
     first = first_orders(ctx)
     return ctx.scalar(select(func.count()).select_from(first).where(first.c.first_at < end))
@@ -189,6 +235,21 @@ def churn_rate(ctx: KpiContext, period: Period) -> float | None:
 )
 def lapsed_customers(ctx: KpiContext, period: Period) -> int:
     window = int(ctx.settings.get("churn_window_days") or 365)
+    if ctx.summaries():
+        last_day = (
+            select(func.max(KpiOrderDay.day).label("last_day"))
+            .where(*ctx.order_days_in(None, period.end))
+            .group_by(KpiOrderDay.customer_id)
+            .subquery()
+        )
+        return ctx.scalar(
+            select(func.count())
+            .select_from(last_day)
+            .where(
+                last_day.c.last_day >= period.start - dt.timedelta(days=window + 1),
+                last_day.c.last_day < period.end - dt.timedelta(days=window + 1),
+            )
+        )
     _, end = ctx.bounds(period)
     # Last order day L lapses in P when as_of − L > window and (start − 1) − L ≤ window,
     # i.e. L ∈ [start − window − 1, end − window − 1) in local days.
@@ -206,6 +267,17 @@ def lapsed_customers(ctx: KpiContext, period: Period) -> int:
 
 
 def _purchase_day_counts(ctx: KpiContext, start: dt.datetime, end: dt.datetime, period: Period):  # noqa: ANN202
+    """Subquery (customer_id, days): counted purchase days per customer in [start, end)."""
+    if ctx.summaries():
+        # Each kpi_order_day row is one purchase day; the instants are local midnights.
+        first_day = start.astimezone(ctx.tz).date()
+        end_day = end.astimezone(ctx.tz).date()
+        return (
+            select(KpiOrderDay.customer_id, func.count().label("days"))
+            .where(*ctx.order_days_in(first_day, end_day))
+            .group_by(KpiOrderDay.customer_id)
+            .subquery()
+        )
     day = ctx.local_day(Order.ordered_at, period)
     return (
         select(Order.customer_id, func.count(distinct(day)).label("days"))
@@ -270,6 +342,17 @@ def _new_customers_query(ctx: KpiContext, period: Period):  # noqa: ANN202
     family="results",
 )
 def referral_rate(ctx: KpiContext, period: Period) -> float | None:
+    if ctx.summaries():
+        referred = ctx.scalar(
+            select(func.count())
+            .select_from(KpiCustomerFact)
+            .join(Customer, Customer.id == KpiCustomerFact.customer_id)
+            .where(
+                *facts_first_in(ctx, period.start, period.end),
+                Customer.referred_by_id.is_not(None),
+            )
+        )
+        return ratio(referred, count_new(ctx, period))
     _, new = _new_customers_query(ctx, period)
     referred = ctx.scalar(
         select(func.count())

@@ -18,7 +18,9 @@ class local_date(FunctionElement):  # noqa: N801 - reads like the SQL function i
     """The calendar date of a UTC timestamp in the display time zone."""
 
     type = Date()
-    inherit_cache = True
+    # The zone/offset/grain live outside the clauses, so they are not part of SQLAlchemy's
+    # statement cache key: caching would reuse SQL compiled for another zone or grain.
+    inherit_cache = False
 
     def __init__(self, column: Any, tz_name: str, offset_minutes: int) -> None:
         self.tz_name = tz_name
@@ -43,7 +45,9 @@ class local_month(FunctionElement):  # noqa: N801
     """'YYYY-MM' of a UTC timestamp in the display time zone."""
 
     type = String()
-    inherit_cache = True
+    # The zone/offset/grain live outside the clauses, so they are not part of SQLAlchemy's
+    # statement cache key: caching would reuse SQL compiled for another zone or grain.
+    inherit_cache = False
 
     def __init__(self, column: Any, tz_name: str, offset_minutes: int) -> None:
         self.tz_name = tz_name
@@ -88,3 +92,32 @@ def _hours_pg(element: hours_between, compiler: Any, **kw: Any) -> str:
 def days_between(start: ColumnElement[Any], end: ColumnElement[Any]) -> ColumnElement[float]:
     """Days from the first timestamp to the second, as a float."""
     return hours_between(start, end) / 24.0
+
+
+class day_bucket(FunctionElement):  # noqa: N801
+    """The first day of the calendar month or ISO week (from Monday) of a DATE column."""
+
+    type = Date()
+    # The zone/offset/grain live outside the clauses, so they are not part of SQLAlchemy's
+    # statement cache key: caching would reuse SQL compiled for another zone or grain.
+    inherit_cache = False
+
+    def __init__(self, column: Any, grain: str) -> None:
+        self.grain = grain
+        super().__init__(column)
+
+
+@compiles(day_bucket, "sqlite")
+def _day_bucket_sqlite(element: day_bucket, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(list(element.clauses)[0], **kw)
+    if element.grain == "month":
+        return f"date({column}, 'start of month')"
+    # 'weekday 0' moves forward to the next Sunday (or stays on one); 6 days back is Monday.
+    return f"date({column}, 'weekday 0', '-6 days')"
+
+
+@compiles(day_bucket, "postgresql")
+def _day_bucket_pg(element: day_bucket, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(list(element.clauses)[0], **kw)
+    unit = "month" if element.grain == "month" else "week"
+    return f"CAST(date_trunc('{unit}', {column}) AS DATE)"
