@@ -47,6 +47,7 @@ PhoneText = Annotated[str, StringConstraints(pattern=PHONE_PATTERN)]
 EmailText = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
 CodeText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
 
+
 def _not_blank(text: str) -> str:
     if not text:
         raise ValueError("must not be empty")

@@ -250,19 +250,14 @@ def load_segments(
     bins: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """{segments, grid}: RFM segment sizes and value shares, and the R × F grid."""
-    from app.kpi.rfm import rfm_segments
-    from app.services.customer_views import rfm_grid
+    from app.kpi.rfm import segments_of
+    from app.services.customer_views import rfm_grid, rfm_stored_settings
 
-    overrides: dict[str, Any] = {}
-    if weights:
-        overrides["weights"] = dict(weights)
-    if bins:
-        overrides["bins"] = bins
     with Session(engine(url)) as session:
-        ctx = KpiContext.create(session=session, filters=_filters(filters))
-        segments = rfm_segments(ctx, as_of=dt.date.fromisoformat(as_of_iso), **overrides)
-        stored_bins = int(ctx.settings.get("rfm_bins") or 5)
+        _, stored_bins = rfm_stored_settings(session=session)
+    # One RFM pass, shared with the Customers list and the 360° page through load_rfm.
     rfm = load_rfm(url, as_of_iso, filters, weights, bins)
+    segments = segments_of(rfm)
     if not segments.empty:
         # Weights do not move customers between segments (those follow R and F); the
         # average weighted score shows their effect.
@@ -279,7 +274,7 @@ def load_loyalty(
 ) -> dict[str, pd.DataFrame]:
     """{ladder, migration}: loyalty levels at the end of the period, and the migration
     matrix from the end of the comparison period."""
-    from app.kpi.analyses_sales import loyalty_ladder, loyalty_migration
+    from app.kpi.analyses_sales import ladder_of, loyalty_migration
 
     current = Period(dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1]))
     before = Period(dt.date.fromisoformat(previous[0]), dt.date.fromisoformat(previous[1]))
@@ -287,7 +282,7 @@ def load_loyalty(
         ctx = KpiContext.create(session=session, filters=_filters(filters))
         migration = loyalty_migration(ctx, period=current, previous=before)
         return {
-            "ladder": loyalty_ladder(ctx, period=current),
+            "ladder": ladder_of(migration),
             "migration": migration,
             # The matrix as a plain table: a "previous_level" column, then one per level.
             "migration_table": migration.reset_index(),
@@ -391,7 +386,8 @@ def comparison_period(filters: Any) -> Period:
 def parse_customer_id(raw: Any) -> int | None:
     """A customer id from the address, or None when missing or malformed."""
     text = str(raw or "").strip()
-    if not text.isdigit() or len(text) > 12:
+    # isdigit() alone accepts "²" and other digits int() rejects; ids are 32-bit.
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     value = int(text)
-    return value if value > 0 else None
+    return value if 0 < value < 2**31 else None

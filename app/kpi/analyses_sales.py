@@ -27,6 +27,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from app.errors import InvalidInput
 from app.models import (
+    COUNTED_ORDER_STATUSES,
     OPEN_STAGES,
     Campaign,
     CampaignMember,
@@ -254,6 +255,13 @@ def series(ctx: KpiContext, *, kpi_id: str, period: Period, grain: Grain = "mont
         raise InvalidInput({"grain": "must be month or week"})
     if kpi_id not in SERIES_KPIS:
         raise InvalidInput({"kpi": f"no series for {kpi_id!r}"})
+    from .summaries import summary_buckets  # the order KPIs from the summary tables
+
+    summarised = summary_buckets(ctx, kpi_id=kpi_id, period=period, grain=grain)
+    if summarised is not None:
+        zero: Any = ZERO if kpi_id in _MONEY_KPIS else 0
+        rows = [(day, summarised.get(day, zero)) for day in _bucket_starts(period, grain)]
+        return _frame(rows, SERIES_COLUMNS)
     start, end = ctx.bounds(period)
     offset = offset_minutes(ctx.tz, period.start)
 
@@ -313,18 +321,8 @@ def series(ctx: KpiContext, *, kpi_id: str, period: Period, grain: Grain = "mont
 
 
 # ---------------------------------------------------------------- loyalty ladder
-def _levels_subquery(
-    ctx: KpiContext, *, as_of_end: dt.date, population_end: dt.date, name: str = "levels"
-):  # noqa: ANN202
-    """Subquery (customer_id, level) at as_of_end of customers created before population_end."""
-    end = ctx.instant(as_of_end)
-    day = ctx.local_day(Order.ordered_at, Period(as_of_end - dt.timedelta(days=1), as_of_end))
-    days = (
-        select(Order.customer_id, func.count(distinct(day)).label("days"))
-        .where(*ctx.counted_orders(None, end))
-        .group_by(Order.customer_id)
-        .subquery("purchase_days")
-    )
+def _latest_nps(ctx: KpiContext, end: dt.datetime, name: str):  # noqa: ANN202
+    """Subquery (customer_id, nps): each customer's latest NPS answer before ``end``."""
     ranked = (
         select(
             SurveyResponse.customer_id,
@@ -337,22 +335,43 @@ def _levels_subquery(
             .label("rank"),
         )
         .where(SurveyResponse.answered_at < end, SurveyResponse.nps.is_not(None))
-        .subquery("ranked_nps")
+        .subquery(f"ranked_{name}")
     )
-    latest = select(ranked.c.customer_id, ranked.c.nps).where(ranked.c.rank == 1).subquery("nps")
+    return select(ranked.c.customer_id, ranked.c.nps).where(ranked.c.rank == 1).subquery(name)
+
+
+def _level(purchase_days: Any, nps: Any, end: dt.datetime) -> Any:
+    """The loyalty level CASE of a customer row, given its purchase days and latest NPS."""
     referee = aliased(Customer)
     referred = exists(
         select(referee.id).where(referee.referred_by_id == Customer.id, referee.created_at < end)
     )
-    purchase_days = func.coalesce(days.c.days, 0)
-    level = case(
-        (and_(purchase_days >= 2, or_(referred, latest.c.nps >= 9)), literal("advocate")),
+    purchase_days = func.coalesce(purchase_days, 0)
+    return case(
+        (and_(purchase_days >= 2, or_(referred, nps >= 9)), literal("advocate")),
         (purchase_days >= 2, literal("repeat")),
         (purchase_days == 1, literal("customer")),
         else_=literal("prospect"),
     )
+
+
+def _levels_subquery(
+    ctx: KpiContext, *, as_of_end: dt.date, population_end: dt.date, name: str = "levels"
+):  # noqa: ANN202
+    """Subquery (customer_id, level) at as_of_end of customers created before population_end."""
+    end = ctx.instant(as_of_end)
+    day = ctx.local_day(Order.ordered_at, Period(as_of_end - dt.timedelta(days=1), as_of_end))
+    days = (
+        select(Order.customer_id, func.count(distinct(day)).label("days"))
+        .where(*ctx.counted_orders(None, end))
+        .group_by(Order.customer_id)
+        .subquery("purchase_days")
+    )
+    latest = _latest_nps(ctx, end, "nps")
     return (
-        select(Customer.id.label("customer_id"), level.label("level"))
+        select(
+            Customer.id.label("customer_id"), _level(days.c.days, latest.c.nps, end).label("level")
+        )
         .outerjoin(days, days.c.customer_id == Customer.id)
         .outerjoin(latest, latest.c.customer_id == Customer.id)
         .where(Customer.created_at < ctx.instant(population_end), ctx.customers_in_scope())
@@ -384,14 +403,37 @@ def loyalty_migration(ctx: KpiContext, *, period: Period, previous: Period) -> p
     """Customer counts by level at the end of previous (index) and of period (columns)."""
     # Customers created after the end of ``previous`` count as prospects there, so the
     # matrix total equals the ladder total at the end of ``period``.
-    current = _levels_subquery(ctx, as_of_end=period.end, population_end=period.end)
-    before = _levels_subquery(
-        ctx, as_of_end=previous.end, population_end=period.end, name="levels_before"
+    # Both levels of a customer come from one row: a single pass over the orders counts
+    # the purchase days before either end (ix_sales_order_customer_ordered covers it).
+    end, before_end = ctx.instant(period.end), ctx.instant(previous.end)
+    day = ctx.local_day(Order.ordered_at, Period(period.end - dt.timedelta(days=1), period.end))
+    day_before = ctx.local_day(
+        Order.ordered_at, Period(previous.end - dt.timedelta(days=1), previous.end)
     )
+    days = (
+        select(
+            Order.customer_id,
+            func.count(distinct(case((Order.ordered_at < end, day)))).label("days"),
+            func.count(distinct(case((Order.ordered_at < before_end, day_before)))).label(
+                "days_before"
+            ),
+        )
+        .where(*ctx.counted_orders(None, max(end, before_end)))
+        .group_by(Order.customer_id)
+        .subquery("purchase_days")
+    )
+    latest = _latest_nps(ctx, end, "nps")
+    latest_before = _latest_nps(ctx, before_end, "nps_before")
+    level_before = _level(days.c.days_before, latest_before.c.nps, before_end)
+    level_now = _level(days.c.days, latest.c.nps, end)
     rows = ctx.session.exec(
-        select(before.c.level, current.c.level, func.count())
-        .join(current, current.c.customer_id == before.c.customer_id)
-        .group_by(before.c.level, current.c.level)
+        select(level_before, level_now, func.count())
+        .select_from(Customer)
+        .outerjoin(days, days.c.customer_id == Customer.id)
+        .outerjoin(latest, latest.c.customer_id == Customer.id)
+        .outerjoin(latest_before, latest_before.c.customer_id == Customer.id)
+        .where(Customer.created_at < end, ctx.customers_in_scope())
+        .group_by(level_before, level_now)
     ).all()
     matrix = pd.DataFrame(0, index=pd.Index(LEVELS, name="previous_level"), columns=list(LEVELS))
     matrix.columns.name = "level"
@@ -400,6 +442,16 @@ def loyalty_migration(ctx: KpiContext, *, period: Period, previous: Period) -> p
     for previous_level, level, count in rows:
         matrix.loc[previous_level, level] = int(count)
     return matrix
+
+
+def ladder_of(migration: pd.DataFrame) -> pd.DataFrame:
+    """``loyalty_ladder`` of the period from its ``loyalty_migration`` matrix: both count
+    the same customers (created before the period end) at the period end, so the column
+    sums are the ladder and the page needs one pass over the orders instead of two."""
+    if migration.empty:
+        return _frame([], LADDER_COLUMNS)
+    totals = migration.sum(axis=0)
+    return _frame([(level, int(totals.get(level, 0))) for level in LEVELS], LADDER_COLUMNS)
 
 
 # ---------------------------------------------------------------- cohorts
@@ -593,30 +645,37 @@ def forecast_by_close_month(ctx: KpiContext, *, period: Period, months: int = 6)
 def time_in_stage(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
     """[stage, median_days, p90_days, n] of open-stage stays that ended in the period."""
     start, end = ctx.bounds(period)
-    history = OpportunityStageHistory
-    stays = (
-        select(
-            history.opportunity_id,
-            history.to_stage.label("stage"),
-            history.changed_at.label("entered_at"),
-            func.lead(history.changed_at)
-            .over(
-                partition_by=history.opportunity_id,
-                order_by=(history.changed_at, history.id),
-            )
-            .label("left_at"),
-        )
-        .where(history.changed_at < end)
-        .subquery("stays")
-    )
-    duration = days_between(stays.c.entered_at, stays.c.left_at)
-    rows = ctx.session.exec(
-        select(stays.c.stage, duration)
-        .join(Opportunity, Opportunity.id == stays.c.opportunity_id)
+    # A stay that ended in the period is the predecessor of a stage change made in the
+    # period: start from those few changes and find each one's previous row through
+    # ix_opportunity_stage_history_opportunity_changed, instead of numbering the whole
+    # history with a window function.
+    left = aliased(OpportunityStageHistory, name="left_stage")
+    earlier = aliased(OpportunityStageHistory, name="earlier_stage")
+    entered = aliased(OpportunityStageHistory, name="entered_stage")
+    previous_id = (
+        select(earlier.id)
         .where(
-            stays.c.stage.in_(list(OPEN_STAGES)),
-            stays.c.left_at >= start,
-            stays.c.left_at < end,
+            earlier.opportunity_id == left.opportunity_id,
+            or_(
+                earlier.changed_at < left.changed_at,
+                and_(earlier.changed_at == left.changed_at, earlier.id < left.id),
+            ),
+        )
+        .order_by(earlier.changed_at.desc(), earlier.id.desc())
+        .limit(1)
+        .correlate(left)
+        .scalar_subquery()
+    )
+    duration = days_between(entered.changed_at, left.changed_at)
+    rows = ctx.session.exec(
+        select(entered.to_stage, duration)
+        .select_from(left)
+        .join(entered, entered.id == previous_id)
+        .join(Opportunity, Opportunity.id == left.opportunity_id)
+        .where(
+            left.changed_at >= start,
+            left.changed_at < end,
+            entered.to_stage.in_(list(OPEN_STAGES)),
             ctx.in_scope(Opportunity.customer_id),
         )
     ).all()
@@ -744,6 +803,13 @@ def _allocated(cost: Decimal, first_day: dt.date, last_day: dt.date, period: Per
 
 def campaign_results(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
     """One row per campaign overlapping the period, columns CAMPAIGN_COLUMNS."""
+    # The Campaigns page also asks campaigns_by_channel, which sums these rows.
+    return ctx.memo(
+        ("campaign_results", period), lambda: _campaign_results(ctx, period=period)
+    ).copy()
+
+
+def _campaign_results(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
     start, end = ctx.bounds(period)
     campaigns = ctx.session.exec(
         select(
@@ -786,27 +852,25 @@ def campaign_results(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
             .group_by(Order.campaign_id)
         ).all()
     }
-    ranked = (
-        select(
-            Order.campaign_id,
-            Order.ordered_at,
-            func.row_number()
-            .over(partition_by=Order.customer_id, order_by=(Order.ordered_at, Order.id))
-            .label("rank"),
+    # A customer's first counted order (by time, then id) is one with no counted order
+    # of the same customer before it. Probing ix_sales_order_customer_ordered for the
+    # period's campaign orders replaces numbering every order of every customer.
+    earlier = aliased(Order)
+    first = ~exists(
+        select(earlier.id).where(
+            earlier.customer_id == Order.customer_id,
+            earlier.status.in_(COUNTED_ORDER_STATUSES),
+            or_(
+                earlier.ordered_at < Order.ordered_at,
+                and_(earlier.ordered_at == Order.ordered_at, earlier.id < Order.id),
+            ),
         )
-        .where(*ctx.counted_orders(None, None))
-        .subquery("first_order_rows")
     )
     acquired = dict(
         ctx.session.exec(
-            select(ranked.c.campaign_id, func.count())
-            .where(
-                ranked.c.rank == 1,
-                ranked.c.campaign_id.is_not(None),
-                ranked.c.ordered_at >= start,
-                ranked.c.ordered_at < end,
-            )
-            .group_by(ranked.c.campaign_id)
+            select(Order.campaign_id, func.count())
+            .where(*ctx.counted_orders(start, end), Order.campaign_id.is_not(None), first)
+            .group_by(Order.campaign_id)
         ).all()
     )
     rows = []
@@ -1319,6 +1383,157 @@ def _parse_time(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value))
 
 
+_CAMPAIGN_DRILL_COLUMNS = ["campaign_id", "campaign_name", "channel", "purpose"]
+MARKETING_DRILL_COLUMNS = [
+    *_CAMPAIGN_DRILL_COLUMNS,
+    "start_date",
+    "end_date",
+    "actual_cost",
+    "campaign_days",
+    "days_in_period",
+    "allocated_cost",
+]
+ROI_DRILL_COLUMNS = [
+    *_CAMPAIGN_DRILL_COLUMNS,
+    "allocated_cost",
+    "attributed_orders",
+    "attributed_revenue",
+    "attributed_profit",
+]
+CAC_DRILL_COLUMNS = [
+    "customer_id",
+    "customer_code",
+    "customer_name",
+    "first_order_at",
+    "channel",
+    "first_order_campaign",
+    "acquisition_cost_share",
+]
+
+
+def _campaign_costs(ctx: KpiContext, period: Period) -> list[dict[str, Any]]:
+    """Every campaign overlapping the period with its cost allocated pro rata by days.
+
+    Campaigns are company-wide, as in the marketing_cost KPI: customer filters do not
+    apply. Shares are rounded per campaign, so their sum can differ from the KPI (which
+    rounds the total) by a few hundredths.
+    """
+    campaigns = ctx.session.exec(
+        select(
+            Campaign.id,
+            Campaign.name,
+            Campaign.channel,
+            Campaign.purpose,
+            Campaign.start_date,
+            Campaign.end_date,
+            Campaign.actual_cost,
+        )
+        .where(Campaign.start_date < period.end, Campaign.end_date >= period.start)
+        .order_by(Campaign.start_date, Campaign.id)
+    ).all()
+    rows = []
+    for campaign_id, name, channel, purpose, first_day, last_day, cost in campaigns:
+        inside = min(last_day + dt.timedelta(days=1), period.end) - max(first_day, period.start)
+        rows.append(
+            {
+                "campaign_id": campaign_id,
+                "campaign_name": name,
+                "channel": _name(channel),
+                "purpose": _name(purpose),
+                "start_date": first_day,
+                "end_date": last_day,
+                "actual_cost": to_decimal(cost),
+                "campaign_days": (last_day - first_day).days + 1,
+                "days_in_period": max(inside.days, 0),
+                "allocated_cost": _allocated(cost, first_day, last_day, period),
+            }
+        )
+    return rows
+
+
+def _drill_marketing_cost(ctx: KpiContext, period: Period, limit: int) -> pd.DataFrame:
+    return _frame(_campaign_costs(ctx, period)[:limit], MARKETING_DRILL_COLUMNS)
+
+
+def _drill_marketing_roi(ctx: KpiContext, period: Period, limit: int) -> pd.DataFrame:
+    # ROI = (Σ attributed_profit − Σ allocated_cost) ÷ Σ allocated_cost: the campaigns
+    # with a cost in the period, and those whose earlier work brought orders into it.
+    start, end = ctx.bounds(period)
+    costs = {row["campaign_id"]: row for row in _campaign_costs(ctx, period)}
+    attributed = {
+        campaign_id: (int(orders), to_decimal(revenue), to_decimal(margin))
+        for campaign_id, orders, revenue, margin in ctx.session.exec(
+            select(
+                Order.campaign_id,
+                func.count(Order.id),
+                func.sum(Order.amount),
+                func.sum(Order.amount - Order.cost),
+            )
+            .where(*ctx.counted_orders(start, end), Order.campaign_id.is_not(None))
+            .group_by(Order.campaign_id)
+        ).all()
+    }
+    campaigns = ctx.session.exec(
+        select(Campaign.id, Campaign.name, Campaign.channel, Campaign.purpose)
+        .where(Campaign.id.in_(set(costs) | set(attributed)))
+        .order_by(Campaign.start_date, Campaign.id)
+    ).all()
+    rows = []
+    for campaign_id, name, channel, purpose in campaigns:
+        orders, revenue, margin = attributed.get(campaign_id, (0, ZERO, ZERO))
+        cost = costs[campaign_id]["allocated_cost"] if campaign_id in costs else ZERO
+        rows.append(
+            {
+                "campaign_id": campaign_id,
+                "campaign_name": name,
+                "channel": _name(channel),
+                "purpose": _name(purpose),
+                "allocated_cost": cost,
+                "attributed_orders": orders,
+                "attributed_revenue": revenue,
+                "attributed_profit": margin,
+            }
+        )
+    return _frame(rows[:limit], ROI_DRILL_COLUMNS)
+
+
+def _drill_cac(ctx: KpiContext, period: Period, limit: int) -> pd.DataFrame:
+    # CAC = acquisition-purpose cost ÷ new customers: the new customers, each with an
+    # equal share of that cost (the shares add up to the cost, each equals the KPI); the
+    # cost's campaigns are in the marketing_cost drill-down (purpose "acquisition").
+    from app.kpi.finance import cac
+
+    start, end = ctx.bounds(period)
+    first = first_orders(ctx)
+    ranked = (
+        select(
+            Order.customer_id,
+            Order.campaign_id,
+            func.row_number()
+            .over(partition_by=Order.customer_id, order_by=(Order.ordered_at, Order.id))
+            .label("rank"),
+        )
+        .where(*ctx.counted_orders(None, None))
+        .subquery("first_order_rows")
+    )
+    statement = (
+        select(*_customer_columns(), first.c.first_at, Customer.channel, Campaign.name)
+        .join(first, first.c.customer_id == Customer.id)
+        .join(ranked, and_(ranked.c.customer_id == Customer.id, ranked.c.rank == 1))
+        .join(Campaign, Campaign.id == ranked.c.campaign_id, isouter=True)
+        .where(first.c.first_at >= start, first.c.first_at < end)
+        .order_by(first.c.first_at, Customer.code)
+        .limit(limit)
+    )
+    frame = _rows(ctx, statement, CAC_DRILL_COLUMNS[:-1], ["first_order_at"])
+    share = cac(ctx, period)
+    if share is None or frame.empty:
+        frame["acquisition_cost_share"] = pd.Series(dtype=object)
+    else:
+        frame["acquisition_cost_share"] = [share] * len(frame)
+    return frame[CAC_DRILL_COLUMNS]
+
+
 _DRILLDOWNS: dict[str, Callable[[KpiContext, Period, int], pd.DataFrame]] = {
     "active_customers": _drill_active,
     "new_customers": _drill_new,
@@ -1335,6 +1550,9 @@ _DRILLDOWNS: dict[str, Callable[[KpiContext, Period, int], pd.DataFrame]] = {
     "duplicate_rate": _drill_duplicates,
     "data_completeness": _drill_incomplete,
     "untouched_customer_rate": _drill_untouched,
+    "marketing_cost": _drill_marketing_cost,
+    "marketing_roi": _drill_marketing_roi,
+    "cac": _drill_cac,
 }
 DRILLDOWN_KPIS: frozenset[str] = frozenset(_DRILLDOWNS)
 

@@ -242,7 +242,12 @@ def _matching_conditions(
     for values in candidates:
         row = dict(zip(keys, values, strict=True))
         (confirmed if matches(terms, row) else rejected).append(row["id"])
-    if len(candidates) >= SEARCH_CANDIDATE_LIMIT or len(rejected) > len(confirmed):
+    truncated = len(candidates) >= SEARCH_CANDIDATE_LIMIT
+    if not truncated and len(confirmed) <= MAX_ID_FILTER:
+        # The confirmed ids are exactly the matches: the count and the page look them up
+        # by key instead of scanning the table twice more with the LIKE conditions.
+        conditions[-1] = Customer.id.in_(confirmed or [-1])
+    elif truncated or len(rejected) > len(confirmed):
         conditions.append(Customer.id.in_(confirmed[:MAX_ID_FILTER] or [-1]))
     elif rejected:
         conditions.append(Customer.id.not_in(rejected))
