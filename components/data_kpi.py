@@ -38,6 +38,34 @@ OVERVIEW_KPIS: tuple[str, ...] = (
     "open_past_sla",
     "weighted_pipeline",
 )
+# The KPIs the Overview compares for its "biggest changes": its cards plus the headline
+# results, value, pipeline and service KPIs that move with the period. The slow,
+# period-independent database-quality KPIs (duplicates, maturity, freshness...) belong to
+# the CRM evaluation page; leaving them out keeps the Overview's cold run short.
+OVERVIEW_REPORT_KPIS: tuple[str, ...] = (
+    *OVERVIEW_KPIS,
+    "customers_total",
+    "new_customer_rate",
+    "retention_rate",
+    "repeat_purchase_rate",
+    "csat_avg",
+    "orders_count",
+    "avg_order_value",
+    "revenue_per_customer",
+    "gross_margin",
+    "returning_revenue_share",
+    "pipeline_value",
+    "win_rate",
+    "lead_conversion_rate",
+    "complaints_opened",
+    "complaint_rate",
+    "sla_compliance_rate",
+    "first_response_hours",
+    "resolution_hours",
+    "marketing_cost",
+    "marketing_roi",
+    "cac",
+)
 # The cards whose rows can be listed ("rows behind a number").
 DRILLDOWN_CARD_KPIS: tuple[str, ...] = tuple(k for k in OVERVIEW_KPIS if k in DRILLDOWN_KPIS)
 SPARKLINE_MONTHS = 12
@@ -90,8 +118,14 @@ def load_has_records(url: str) -> bool:
 
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
-def load_kpi_report(url: str, key: FilterKey, visible_to_owner_id: int | None) -> dict[str, Any]:
-    """All 56 KPIs for the filters' period and comparison, as plain values.
+def load_kpi_report(
+    url: str,
+    key: FilterKey,
+    visible_to_owner_id: int | None,
+    kpi_ids: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """The KPIs (all 56 when ``kpi_ids`` is None) for the filters' period and comparison,
+    as plain values.
 
     {"period": (start, end), "compare": mode, "compare_period": (start, end) or None,
     "kpis": [{id, label, label_vi, family, unit, direction, additive, value,
@@ -101,7 +135,7 @@ def load_kpi_report(url: str, key: FilterKey, visible_to_owner_id: int | None) -
     period, compare, filters = filters_from_key(key, visible_to_owner_id)
     registry = all_kpis()
     with Session(engine(url)) as session:
-        report = compute(session, None, period, filters, compare)
+        report = compute(session, list(kpi_ids) if kpi_ids else None, period, filters, compare)
     other = report.compare_period
     return {
         "period": (period.start, period.end),

@@ -10,6 +10,7 @@ from components.data import database_url, load_today
 from components.data_kpi import (
     DRILLDOWN_CARD_KPIS,
     OVERVIEW_KPIS,
+    OVERVIEW_REPORT_KPIS,
     load_drilldown,
     load_has_records,
     load_kpi_report,
@@ -45,7 +46,7 @@ show_ignored(filters)
 # Staff see their own and unassigned customers only (app.services.access).
 own = actor.user_id if actor.sees_own_customers_only else None
 key = filters.cache_key()
-report = load_kpi_report(url, key, own)
+report = load_kpi_report(url, key, own, OVERVIEW_REPORT_KPIS)
 kpis = {kpi["id"]: kpi for kpi in report["kpis"]}
 sparklines = load_sparklines(url, key, own, OVERVIEW_KPIS)
 
