@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 # exits 2 on any failure, which would hide pytest's 5 ("no tests collected").
 PYTEST_STATUS_FILE ?=
 
-.PHONY: help run test lint clean clean-db venv chromium
+.PHONY: help run test lint clean clean-db venv chromium bench
 
 help:
 	@echo "make run       set up $(VENV), migrate, load demo data once, serve http://$(HOST):$(PORT)"
@@ -27,6 +27,8 @@ help:
 	@echo "               (PYTEST_ARGS=\"tests/unit -q\" runs a part)"
 	@echo "make lint      ruff check and ruff format --check"
 	@echo "make clean     remove caches; make clean-db also removes data/*.db"
+	@echo "make bench     measure pages, KPIs, writes, import at 100,000 customers on SQLite and"
+	@echo "               PostgreSQL (BENCH_ARGS=\"--db sqlite --quick\"); not part of make test"
 
 # Recreate the venv when its python is missing or broken (e.g. the base Python it was
 # made from was removed); reinstall when requirements.txt changed since the last install.
@@ -66,6 +68,12 @@ test: venv chromium
 	CRM_REQUIRE_PG=1 bash scripts/with_postgres.sh $(VENV_PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ -n "$(PYTEST_STATUS_FILE)" ]; then echo "$$status" > "$(PYTEST_STATUS_FILE)"; fi; \
 	exit $$status
+
+# Generates data/bench/medium.db and a PostgreSQL cluster in data/bench/pg once, then
+# reuses them; results go to data/bench/results-<db>.md. Takes a while: see the README.
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--db sqlite --quick".
+bench: venv
+	bash scripts/bench_postgres.sh $(VENV_PY) scripts/bench.py $(BENCH_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_PATHS)

@@ -554,8 +554,8 @@ class Order(OrderBase, table=True):
     __tablename__ = "sales_order"
     __table_args__ = (
         # Both cover the queries they serve, so SQLite never reads the table rows
-        # (docs/performance-queries.md): per customer (RFM, loyalty, first orders, the
-        # 360° page) and per period (revenue, profit, active customers).
+        # (docs/performance.md, "Query paths and indexes"): per customer (RFM, loyalty,
+        # first orders, the 360° page) and per period (revenue, profit, active customers).
         Index("ix_sales_order_customer_ordered", "customer_id", "ordered_at", "status", "amount"),
         Index(
             "ix_sales_order_ordered_status", "ordered_at", "status", "customer_id", "amount", "cost"

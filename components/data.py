@@ -124,6 +124,13 @@ def load_entry_choices(url: str, kind: str):  # noqa: ANN201 - a DataFrame
                 )
             ).all()
             return pd.DataFrame(rows, columns=["id", "name", "start_date"])
+        if kind == "partners_all":
+            rows = session.exec(
+                select(Partner.id, Partner.name, Partner.kind, Partner.archived).order_by(
+                    Partner.archived, Partner.name
+                )
+            ).all()
+            return pd.DataFrame(rows, columns=["id", "name", "kind", "archived"])
         if kind == "partners":
             rows = session.exec(
                 select(Partner.id, Partner.name, Partner.kind)

@@ -1413,6 +1413,10 @@ def partner_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
         )
     partners = load_entry_choices(url, "partners")
     if partners.empty:
+        # Archived partners can still be restored.
+        from components.record_actions import partner_archive_panel
+
+        partner_archive_panel(actor=actor, url=url)
         return
     names = {int(row.id): f"{row.name} ({row.kind})" for row in partners.itertuples(index=False)}
     st.subheader(text["link_header"])
@@ -1459,6 +1463,9 @@ def partner_forms(*, actor: Actor, url: str, customer_id: int | None) -> None:
             actor=actor,
             describe=lambda row: text["link_saved"].format(id=row.id),
         )
+    from components.record_actions import partner_archive_panel
+
+    partner_archive_panel(actor=actor, url=url)
 
 
 # --------------------------------------------------------------------------- target

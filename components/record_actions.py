@@ -637,3 +637,60 @@ def record_editor(*, actor: Actor, url: str, customer_id: int) -> None:
 def entry_enabled(actor: Actor) -> bool:
     """Whether the user may create or change records (executives only read)."""
     return actor.can(Permission.write)
+
+
+# --------------------------------------------------------------------------- partners
+PARTNER_ARCHIVE_PREFIX = "partner_archive"
+
+
+def partner_archive_panel(*, actor: Actor, url: str) -> None:
+    """Archive a partner (with a confirmation) or, for managers, restore an archived one."""
+    from app.services.catalogue import set_partner_archived
+    from components.data import load_entry_choices
+
+    show_flash()
+    partners = load_entry_choices(url, "partners_all")
+    if partners.empty:
+        return
+    archived = {int(row.id): bool(row.archived) for row in partners.itertuples(index=False)}
+    names = {
+        int(row.id): f"{row.name}"
+        + (f" ({t('entry.partner_archived_tag')})" if row.archived else "")
+        for row in partners.itertuples(index=False)
+    }
+    st.subheader(t("entry.partner_manage_header"))
+    partner_id = st.selectbox(
+        t("entry.partner_manage_pick"),
+        list(names),
+        format_func=lambda pid: names.get(pid, str(pid)),
+        key=f"{PARTNER_ARCHIVE_PREFIX}_partner",
+    )
+    restoring = archived.get(partner_id, False)
+    if restoring and not actor.can(Permission.restore):
+        st.caption(t("entry.partner_restore_manager_only"))
+        return
+    confirmed = st.checkbox(
+        t("entry.partner_restore_confirm" if restoring else "entry.partner_manage_confirm"),
+        key=f"{PARTNER_ARCHIVE_PREFIX}_confirm",
+    )
+    label = t("entry.partner_restore_button" if restoring else "entry.partner_archive_button")
+    if st.button(
+        label,
+        key=f"{PARTNER_ARCHIVE_PREFIX}_submit",
+        icon=":material/unarchive:" if restoring else ":material/archive:",
+        disabled=not confirmed,
+    ):
+        ok, partner = _write(
+            url,
+            lambda session: set_partner_archived(
+                session=session, partner_id=partner_id, archived=not restoring, actor=actor
+            ),
+            {},
+        )
+        if ok:
+            clear_overview_cache()
+            clear_entry_caches("partners")
+            st.session_state.pop(f"{PARTNER_ARCHIVE_PREFIX}_confirm", None)
+            done = "entry.partner_restored" if restoring else "entry.partner_archived"
+            flash(t(done, name=md_escape(partner.name)))
+            st.rerun()

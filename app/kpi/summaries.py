@@ -185,7 +185,7 @@ def drop_triggers(connection: Connection, *, functions: bool = False) -> None:
             )
     else:
         for name in SQLITE_TRIGGER_NAMES:
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")  # noqa: S608 - trigger names from SQLITE_TRIGGER_NAMES
 
 
 def sqlite_modifier(tz: ZoneInfo, day: dt.date | None = None) -> str:
@@ -237,7 +237,7 @@ def rebuild_summaries(connection: Connection, tz: ZoneInfo | None = None) -> Non
     connection.execute(
         text(
             "INSERT INTO kpi_order_day (customer_id, day, orders, revenue, cost) "
-            f"SELECT customer_id, {day}, count(*), sum(amount), sum(cost) FROM sales_order "
+            f"SELECT customer_id, {day}, count(*), sum(amount), sum(cost) FROM sales_order "  # noqa: S608 - SQL fragments from this module; values are bound
             f"WHERE status IN ({COUNTED_SQL}) GROUP BY customer_id, {day}"
         ),
         {"tz": tz.key, "modifier": modifier},

@@ -250,6 +250,8 @@ EN = {
     "partner_archived": "Partner {name} is archived.",
     "partner_restored": "Partner {name} is restored.",
     "partner_archived_tag": "archived",
+    "partner_restore_confirm": "Yes, restore this partner",
+    "partner_restore_manager_only": "Only a manager can restore an archived partner.",
 }
 
 VI = {
@@ -502,4 +504,6 @@ VI = {
     "partner_archived": "Đã lưu trữ đối tác {name}.",
     "partner_restored": "Đã khôi phục đối tác {name}.",
     "partner_archived_tag": "đã lưu trữ",
+    "partner_restore_confirm": "Có, khôi phục đối tác này",
+    "partner_restore_manager_only": "Chỉ quản lý mới có thể khôi phục đối tác đã lưu trữ.",
 }

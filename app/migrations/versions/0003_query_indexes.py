@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25 15:50:00
 
-Measured at the medium demo scale (docs/performance-queries.md):
+Measured at the medium demo scale (docs/performance.md, "Query paths and indexes"):
 - ix_sales_order_customer_ordered gains ``status``: the per-customer
   passes (RFM, loyalty levels, "first order" checks) become index-only scans.
 - ix_sales_order_ordered_status gains ``customer_id``, ``amount`` and ``cost``: revenue,

