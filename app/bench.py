@@ -32,6 +32,7 @@ from app.config import PROJECT_ROOT
 from app.db import create_raw_engine, get_engine, migrate
 from app.kpi.base import KpiContext, KpiFilters
 from app.kpi.engine import compute
+from app.kpi.overview import OVERVIEW_KPIS
 from app.kpi.period import Period, preset_period
 from app.kpi.registry import all_kpis
 from app.models import COUNTED_ORDER_STATUSES, OPEN_STAGES, User
@@ -43,17 +44,6 @@ BENCH_DIR = PROJECT_ROOT / "data" / "bench"
 SEED_ARGS = ("--scale", "medium", "--seed", "7", "--today", "2026-06-15", "--demo-users")
 BENCH_TODAY = dt.date(2026, 6, 15)
 PG_DATABASE = "crm_bench"
-# The Overview's eight cards (components.data_kpi.OVERVIEW_KPIS; a test keeps them equal).
-OVERVIEW_KPIS: tuple[str, ...] = (
-    "revenue",
-    "profit",
-    "active_customers",
-    "new_customers",
-    "churn_rate",
-    "nps",
-    "open_past_sla",
-    "weighted_pipeline",
-)
 COUNTED_TABLES = (
     "customer",
     "interaction",

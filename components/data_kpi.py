@@ -21,23 +21,13 @@ from app.kpi.analyses_sales import DRILLDOWN_KPIS, SERIES_KPIS, drilldown, serie
 from app.kpi.analyses_service import completeness_by, records_to_fix
 from app.kpi.base import KpiContext, KpiFilters
 from app.kpi.engine import compute, compute_series, json_number
+from app.kpi.overview import OVERVIEW_KPIS
 from app.kpi.period import Period, month_period
 from app.kpi.registry import all_kpis
 from app.models import Customer, Order, Target, User
 from app.services.access import Actor
 from components.data import QUERY_MAX_ENTRIES, QUERY_TTL_SECONDS, engine
 
-# The executives' cards of the Overview, in display order.
-OVERVIEW_KPIS: tuple[str, ...] = (
-    "revenue",
-    "profit",
-    "active_customers",
-    "new_customers",
-    "churn_rate",
-    "nps",
-    "open_past_sla",
-    "weighted_pipeline",
-)
 # The KPIs the Overview compares for its "biggest changes": its cards plus the headline
 # results, value, pipeline and service KPIs that move with the period. The slow,
 # period-independent database-quality KPIs (duplicates, maturity, freshness...) belong to

@@ -19,6 +19,18 @@ from app.services.access import Actor
 from components.i18n import enum_label, t
 
 COMPARE_MODES: tuple[str, ...] = ("previous", "last_year", "target")
+# The address parameters the global filters are read from.
+FILTER_PARAMETERS: tuple[str, ...] = (
+    "preset",
+    "from",
+    "to",
+    "compare",
+    "segment",
+    "region",
+    "province",
+    "owner",
+    "kind",
+)
 
 
 @dataclass(frozen=True)
@@ -122,20 +134,7 @@ def parse_filters(params: dict[str, str], today: dt.date) -> GlobalFilters:
 
 def read_filters(today: dt.date) -> GlobalFilters:
     """The filters in the URL (with defaults), as pages read them."""
-    params = {
-        key: st.query_params.get(key)
-        for key in (
-            "preset",
-            "from",
-            "to",
-            "compare",
-            "segment",
-            "region",
-            "province",
-            "owner",
-            "kind",
-        )
-    }
+    params = {key: st.query_params.get(key) for key in FILTER_PARAMETERS}
     return parse_filters({k: v for k, v in params.items() if v is not None}, today)
 
 

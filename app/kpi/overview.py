@@ -28,6 +28,19 @@ from .finance import order_totals
 from .period import Period
 from .results import count_active
 
+# The executives' eight cards of the Overview page, in display order (the page, the
+# benchmark and the summary tests all use this one list).
+OVERVIEW_KPIS: tuple[str, ...] = (
+    "revenue",
+    "profit",
+    "active_customers",
+    "new_customers",
+    "churn_rate",
+    "nps",
+    "open_past_sla",
+    "weighted_pipeline",
+)
+
 
 @dataclass(frozen=True)
 class OverviewNumbers:

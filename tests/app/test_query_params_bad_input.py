@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.db import get_engine
 from components.data_customers import parse_customer_id
-from components.filters import COMPARE_MODES, parse_filters
+from components.filters import COMPARE_MODES, FILTER_PARAMETERS, parse_filters
 from tests.app.conftest import ensure_user
 from tests.db_fingerprint import fingerprint
 from tests.unit.factories import make_customer, make_product
@@ -28,19 +28,7 @@ TIMEOUT = 60
 
 # Every parameter a page reads from the URL: the global filters, the language, the
 # customer id of the 360° page.
-PARAMETERS = (
-    "preset",
-    "from",
-    "to",
-    "compare",
-    "segment",
-    "region",
-    "province",
-    "owner",
-    "kind",
-    "lang",
-    "id",
-)
+PARAMETERS = (*FILTER_PARAMETERS, "lang", "id")
 # The bad-input list of the data-entry issue, as URL values.
 BAD_VALUES = {
     "empty": "",

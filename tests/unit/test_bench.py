@@ -81,12 +81,6 @@ def test_naive_overview_agrees_with_the_kpi_engine(seeded_sqlite_url: str) -> No
     assert rows[-1].note == "numbers agree"
 
 
-def test_overview_kpis_match_the_overview_page() -> None:
-    from components.data_kpi import OVERVIEW_KPIS
-
-    assert bench.OVERVIEW_KPIS == OVERVIEW_KPIS
-
-
 def test_rows_judge_targets() -> None:
     assert bench.Row("x", "fast", samples=[0.1, 0.3, 0.2], target=0.25).ok is True
     assert bench.Row("x", "slow", samples=[0.3, 0.3, 0.1], target=0.25).ok is False

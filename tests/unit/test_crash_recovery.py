@@ -12,7 +12,6 @@ order line is left without its order, no order without lines.
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 import app.models  # noqa: F401 - registers every table in the metadata
 from app.db import create_raw_engine, dispose_engines, get_engine
@@ -40,6 +39,7 @@ from app.models import (
 from app.services.care import create_complaint, create_interaction
 from app.services.customers import create_contact
 from app.services.sales import create_inquiry, create_order
+from tests.db_fingerprint import fingerprint
 from tests.unit.factories import SYSTEM, make_customer, make_product
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -50,21 +50,6 @@ WAIT_SECONDS = 180  # generous bound for the worker to reach the write phase
 
 
 # --------------------------------------------------------------------------- helpers
-def fingerprint(engine: Engine) -> dict[str, tuple[int, str]]:
-    """Table name → (row count, SHA-256 of its rows in primary-key order)."""
-    result: dict[str, tuple[int, str]] = {}
-    with engine.connect() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            columns = sorted(table.columns, key=lambda column: column.name)
-            order = list(table.primary_key.columns) or columns
-            digest = hashlib.sha256()
-            count = connection.execute(select(func.count()).select_from(table)).scalar_one()
-            for row in connection.execute(select(*columns).order_by(*order)):
-                digest.update(repr(tuple(row)).encode())
-            result[table.name] = (count, digest.hexdigest())
-    return result
-
-
 def _line(product_id: int) -> dict:
     return {
         "product_id": product_id,

@@ -25,6 +25,7 @@ from app.demo import seed_demo
 from app.kpi.analyses_sales import series
 from app.kpi.base import KpiContext, KpiFilters
 from app.kpi.engine import compute, compute_series
+from app.kpi.overview import OVERVIEW_KPIS
 from app.kpi.period import Period, month_period
 from app.kpi.summaries import SUMMARY_SERIES_KPIS, rebuild_summaries, summaries_usable
 from app.models import (
@@ -75,16 +76,6 @@ SUMMARY_KPIS = [
     "complaint_rate",
     "feedback_coverage",
     "untouched_customer_rate",
-]
-OVERVIEW_KPIS = [
-    "revenue",
-    "profit",
-    "active_customers",
-    "new_customers",
-    "churn_rate",
-    "nps",
-    "open_past_sla",
-    "weighted_pipeline",
 ]
 PERIODS = [
     month_period(TODAY),  # the current month, data up to the 15th
