@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -40,3 +41,26 @@ def test_overview_shows_active_customers(page: Page, streamlit_server: str) -> N
     )
     exceptions = page.get_by_test_id("stException")
     assert exceptions.count() == 0, f"the page shows exceptions: {exceptions.all_inner_texts()}"
+
+
+def test_drilldown_files_are_built_when_the_button_is_clicked(
+    page: Page, streamlit_server: str
+) -> None:
+    """The tables' CSV and Excel files are generated on click (deferred data): the
+    downloads arrive and hold the rows behind the selected card."""
+    sign_in(page, streamlit_server, "manager")
+    expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(
+        1, timeout=FIRST_RENDER_TIMEOUT_MS
+    )
+    csv_button = page.get_by_test_id("stDownloadButton").filter(has_text="CSV").first
+    with page.expect_download(timeout=FIRST_RENDER_TIMEOUT_MS) as download_info:
+        csv_button.click()
+    content = Path(download_info.value.path()).read_bytes().decode("utf-8-sig")
+    header, *rows = [line for line in content.splitlines() if line]
+    assert "," in header and rows, content[:200]
+
+    excel_button = page.get_by_test_id("stDownloadButton").filter(has_text="Excel").first
+    with page.expect_download(timeout=FIRST_RENDER_TIMEOUT_MS) as download_info:
+        excel_button.click()
+    # An .xlsx file is a zip archive.
+    assert Path(download_info.value.path()).read_bytes()[:2] == b"PK"
