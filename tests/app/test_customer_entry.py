@@ -274,6 +274,9 @@ def test_merge_moves_the_records_and_writes_audit_rows(app_db: dict) -> None:
             data={"customer_id": app_db["duplicate"], "kind": "call", "subject": "Cuộc gọi cũ"},
         )
     at = page(app_db, "manager")
+    # Suggestions are looked for on request only.
+    assert not [s for s in at.selectbox if s.key == "c360_merge_duplicate"]
+    at.toggle(key="c360_merge_suggest").set_value(True).run()
     picker = at.selectbox(key="c360_merge_duplicate")
     assert picker.value == app_db["duplicate"]  # suggested: same phone, similar name
     assert at.button(key="c360_merge").disabled  # not confirmed yet

@@ -238,6 +238,7 @@ EN = {
     "records move to {code}, which keeps everything; the duplicate is archived.",
     "merge_search": "Find another customer (name, code or phone)",
     "merge_none": "No likely duplicates of this customer.",
+    "merge_suggest": "Look for likely duplicates (same phone, email, tax code or a similar name)",
     "merge_pick": "Duplicate to merge into this customer",
     "merge_confirm": "Yes, move everything of the duplicate to {code} and archive it",
     "merge_button": "Merge",
@@ -492,6 +493,9 @@ VI = {
     "nó chuyển sang {code}, bản ghi này giữ tất cả; bản ghi trùng được lưu trữ.",
     "merge_search": "Tìm khách hàng khác (tên, mã hoặc số điện thoại)",
     "merge_none": "Không thấy bản ghi nào có thể trùng với khách hàng này.",
+    "merge_suggest": (
+        "Tìm bản ghi có thể trùng (cùng điện thoại, email, mã số thuế hoặc tên gần giống)"
+    ),
     "merge_pick": "Bản ghi trùng cần gộp vào khách hàng này",
     "merge_confirm": "Đồng ý chuyển mọi thứ của bản ghi trùng sang {code} và lưu trữ nó",
     "merge_button": "Gộp",
