@@ -212,7 +212,11 @@ def compute_series(
 
     One context serves every period, and the order KPIs of all periods (and of their
     previous periods, for retention and churn) come from two queries on the summaries.
+    Churn/retention, NPS, open complaints past SLA and the weighted pipeline compute all
+    periods in one grouped query each (``series_batch``). ``use_summaries=False``
+    computes every period on its own from the raw rows: the reference for both.
     """
+    from .series_batch import batch_series
     from .summaries import preload_order_kpis
 
     registry = all_kpis()
@@ -221,8 +225,11 @@ def compute_series(
         raise InvalidInput({"kpi": f"unknown KPI id(s): {', '.join(unknown)}"})
     ctx = KpiContext.create(session=session, filters=filters, use_summaries=use_summaries)
     preload_order_kpis(ctx, [*periods, *(period.previous() for period in periods)])
+    batched = batch_series(ctx, kpi_ids, periods) if use_summaries else {}
     return {
-        kpi_id: [_plain(registry[kpi_id].compute(ctx, period)) for period in periods]
+        kpi_id: batched[kpi_id]
+        if kpi_id in batched
+        else [_plain(registry[kpi_id].compute(ctx, period)) for period in periods]
         for kpi_id in kpi_ids
     }
 
