@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import and_, distinct, func
+from sqlalchemy import and_, distinct, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from app.models import (
@@ -236,18 +238,29 @@ def churn_rate(ctx: KpiContext, period: Period) -> float | None:
 def lapsed_customers(ctx: KpiContext, period: Period) -> int:
     window = int(ctx.settings.get("churn_window_days") or 365)
     if ctx.summaries():
-        last_day = (
-            select(func.max(KpiOrderDay.day).label("last_day"))
-            .where(*ctx.order_days_in(None, period.end))
-            .group_by(KpiOrderDay.customer_id)
-            .subquery()
+        low = period.start - dt.timedelta(days=window + 1)
+        high = period.end - dt.timedelta(days=window + 1)
+        fact = KpiCustomerFact
+        # The last order day before the end is the fact's last_day unless the customer
+        # ordered again since; only those few look it up (primary key customer_id, day),
+        # instead of grouping every order day before the end.
+        last_before_end = (
+            select(func.max(KpiOrderDay.day))
+            .where(KpiOrderDay.customer_id == fact.customer_id, KpiOrderDay.day < period.end)
+            .scalar_subquery()
         )
         return ctx.scalar(
-            select(func.count())
-            .select_from(last_day)
-            .where(
-                last_day.c.last_day >= period.start - dt.timedelta(days=window + 1),
-                last_day.c.last_day < period.end - dt.timedelta(days=window + 1),
+            select(func.count()).where(
+                ctx.in_scope(fact.customer_id),
+                or_(
+                    and_(fact.last_day < period.end, fact.last_day >= low, fact.last_day < high),
+                    and_(
+                        fact.last_day >= period.end,
+                        fact.first_day < period.end,
+                        last_before_end >= low,
+                        last_before_end < high,
+                    ),
+                ),
             )
         )
     _, end = ctx.bounds(period)
@@ -528,6 +541,8 @@ def old_customers(ctx: KpiContext, period: Period) -> int:
     additive=True,
 )
 def referred_new_customers(ctx: KpiContext, period: Period) -> int:
+    if ctx.summaries():
+        return _referred_new_from_facts(ctx, period)
     first, new = _new_customers_query(ctx, period)
     referrer_first = (
         select(Order.customer_id.label("customer_id"), func.min(Order.ordered_at).label("first_at"))
@@ -541,6 +556,43 @@ def referred_new_customers(ctx: KpiContext, period: Period) -> int:
         .join(Customer, Customer.id == new.c.customer_id)
         .join(referrer_first, referrer_first.c.customer_id == Customer.referred_by_id)
         .where(referrer_first.c.first_at < new.c.first_at)
+    )
+
+
+def _referred_new_from_facts(ctx: KpiContext, period: Period) -> int:
+    """``referred_new_customers`` from kpi_customer_fact instead of two passes over
+    every order: first days decide, and only a same-day tie compares the instants."""
+    new = aliased(KpiCustomerFact, name="new_fact")
+    referrer = aliased(KpiCustomerFact, name="referrer_fact")
+
+    def first_at(customer_id: Any) -> Any:
+        # The customer's first counted order, through ix_sales_order_customer_ordered.
+        return (
+            select(func.min(Order.ordered_at))
+            .where(Order.customer_id == customer_id, Order.status.in_(COUNTED_ORDER_STATUSES))
+            .scalar_subquery()
+        )
+
+    # Both days are local days of the same zone, so an earlier day means an earlier
+    # instant and a later day a later one; the referrer's fact is not scoped, like the
+    # raw formulation's referrer_first.
+    return ctx.scalar(
+        select(func.count())
+        .select_from(new)
+        .join(Customer, Customer.id == new.customer_id)
+        .join(referrer, referrer.customer_id == Customer.referred_by_id)
+        .where(
+            new.first_day >= period.start,
+            new.first_day < period.end,
+            ctx.in_scope(new.customer_id),
+            or_(
+                referrer.first_day < new.first_day,
+                and_(
+                    referrer.first_day == new.first_day,
+                    first_at(referrer.customer_id) < first_at(new.customer_id),
+                ),
+            ),
+        )
     )
 
 
