@@ -990,3 +990,16 @@ class KpiCustomerFact(SQLModel, table=True):
     order_days: int = 0
     orders: int = 0
     revenue: Decimal = Field(default=Decimal(0), **MONEY)
+
+
+class KpiProductMonth(SQLModel, table=True):
+    """Counted order lines of one product in one local month: lines, quantity, revenue."""
+
+    __tablename__ = "kpi_product_month"
+    product_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # First day of the local month of the display time zone.
+    month: dt.date = Field(primary_key=True)
+    lines: int = 0
+    quantity: Decimal = Field(default=Decimal(0), max_digits=20, decimal_places=3)
+    # quantity × unit_price × (1 − discount) has up to 9 decimals: kept exact.
+    revenue: Decimal = Field(default=Decimal(0), max_digits=30, decimal_places=9)

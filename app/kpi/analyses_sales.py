@@ -35,6 +35,8 @@ from app.models import (
     Customer,
     CustomerKind,
     Interaction,
+    KpiCustomerFact,
+    KpiOrderDay,
     Opportunity,
     OpportunityStageHistory,
     Order,
@@ -340,6 +342,23 @@ def _latest_nps(ctx: KpiContext, end: dt.datetime, name: str):  # noqa: ANN202
     return select(ranked.c.customer_id, ranked.c.nps).where(ranked.c.rank == 1).subquery(name)
 
 
+def _nps_of(end: dt.datetime) -> Any:
+    """Correlated scalar: the customer row's latest NPS answer before ``end`` (or NULL),
+    the same answer ``_latest_nps`` ranks first (ix_survey_response_customer_answered)."""
+    return (
+        select(SurveyResponse.nps)
+        .where(
+            SurveyResponse.customer_id == Customer.id,
+            SurveyResponse.answered_at < end,
+            SurveyResponse.nps.is_not(None),
+        )
+        .order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
 def _level(purchase_days: Any, nps: Any, end: dt.datetime) -> Any:
     """The loyalty level CASE of a customer row, given its purchase days and latest NPS."""
     referee = aliased(Customer)
@@ -399,18 +418,40 @@ def loyalty_ladder(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
     return _frame([(level, int(counts.get(level, 0))) for level in LEVELS], LADDER_COLUMNS)
 
 
-def loyalty_migration(ctx: KpiContext, *, period: Period, previous: Period) -> pd.DataFrame:
-    """Customer counts by level at the end of previous (index) and of period (columns)."""
-    # Customers created after the end of ``previous`` count as prospects there, so the
-    # matrix total equals the ladder total at the end of ``period``.
-    # Both levels of a customer come from one row: a single pass over the orders counts
-    # the purchase days before either end (ix_sales_order_customer_ordered covers it).
+def _purchase_days(ctx: KpiContext, *, period: Period, previous: Period):  # noqa: ANN202
+    """Subquery (customer_id, days, days_before): distinct local purchase days of each
+    customer before the end of ``period`` and of ``previous``."""
+    if ctx.summaries():
+        # A kpi_order_day row is one purchase day: the days before an end are the
+        # customer's order days minus its (few, recent) day rows on or after it.
+        first = min(period.end, previous.end)
+        recent = (
+            select(
+                KpiOrderDay.customer_id,
+                func.count(case((KpiOrderDay.day >= period.end, 1))).label("after"),
+                func.count(case((KpiOrderDay.day >= previous.end, 1))).label("after_before"),
+            )
+            .where(KpiOrderDay.day >= first)
+            .group_by(KpiOrderDay.customer_id)
+            .subquery("recent_days")
+        )
+        return (
+            select(
+                KpiCustomerFact.customer_id,
+                (KpiCustomerFact.order_days - func.coalesce(recent.c.after, 0)).label("days"),
+                (KpiCustomerFact.order_days - func.coalesce(recent.c.after_before, 0)).label(
+                    "days_before"
+                ),
+            )
+            .outerjoin(recent, recent.c.customer_id == KpiCustomerFact.customer_id)
+            .subquery("purchase_days")
+        )
     end, before_end = ctx.instant(period.end), ctx.instant(previous.end)
     day = ctx.local_day(Order.ordered_at, Period(period.end - dt.timedelta(days=1), period.end))
     day_before = ctx.local_day(
         Order.ordered_at, Period(previous.end - dt.timedelta(days=1), previous.end)
     )
-    days = (
+    return (
         select(
             Order.customer_id,
             func.count(distinct(case((Order.ordered_at < end, day)))).label("days"),
@@ -422,16 +463,36 @@ def loyalty_migration(ctx: KpiContext, *, period: Period, previous: Period) -> p
         .group_by(Order.customer_id)
         .subquery("purchase_days")
     )
-    latest = _latest_nps(ctx, end, "nps")
-    latest_before = _latest_nps(ctx, before_end, "nps_before")
-    level_before = _level(days.c.days_before, latest_before.c.nps, before_end)
-    level_now = _level(days.c.days, latest.c.nps, end)
+
+
+def loyalty_migration(ctx: KpiContext, *, period: Period, previous: Period) -> pd.DataFrame:
+    """Customer counts by level at the end of previous (index) and of period (columns)."""
+    # Customers created after the end of ``previous`` count as prospects there, so the
+    # matrix total equals the ladder total at the end of ``period``.
+    # Both levels of a customer come from one row: a single pass over the orders counts
+    # the purchase days before either end (ix_sales_order_customer_ordered covers it).
+    end, before_end = ctx.instant(period.end), ctx.instant(previous.end)
+    days = _purchase_days(ctx, period=period, previous=previous)
+    if ctx.summaries():
+        # The latest NPS is looked up per customer only where the level needs it (two
+        # purchase days, not referring): the CASE stops before the probe otherwise, so
+        # this reads a few thousand answers instead of ranking all of them twice.
+        level_before = _level(days.c.days_before, _nps_of(before_end), before_end)
+        level_now = _level(days.c.days, _nps_of(end), end)
+        statement = select(level_before, level_now, func.count()).select_from(Customer)
+    else:
+        latest = _latest_nps(ctx, end, "nps")
+        latest_before = _latest_nps(ctx, before_end, "nps_before")
+        level_before = _level(days.c.days_before, latest_before.c.nps, before_end)
+        level_now = _level(days.c.days, latest.c.nps, end)
+        statement = (
+            select(level_before, level_now, func.count())
+            .select_from(Customer)
+            .outerjoin(latest, latest.c.customer_id == Customer.id)
+            .outerjoin(latest_before, latest_before.c.customer_id == Customer.id)
+        )
     rows = ctx.session.exec(
-        select(level_before, level_now, func.count())
-        .select_from(Customer)
-        .outerjoin(days, days.c.customer_id == Customer.id)
-        .outerjoin(latest, latest.c.customer_id == Customer.id)
-        .outerjoin(latest_before, latest_before.c.customer_id == Customer.id)
+        statement.outerjoin(days, days.c.customer_id == Customer.id)
         .where(Customer.created_at < end, ctx.customers_in_scope())
         .group_by(level_before, level_now)
     ).all()

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.models import Opportunity, Order, OrderLine, Product
+from app.models import KpiProductMonth, Opportunity, Order, OrderLine, Product
 
 from .base import KpiContext
 from .operations import stage_at
@@ -152,6 +152,63 @@ def _monthly_history(
     ctx: KpiContext, *, as_of: dt.date
 ) -> dict[str, tuple[int, np.ndarray, np.ndarray]]:
     month_start = as_of.replace(day=1)
+    if _product_months_usable(ctx):
+        rows = _summary_rows(ctx, month_start)
+    else:
+        rows = _raw_rows(ctx, month_start, as_of)
+    last = _month_index(f"{month_start.year:04d}-{month_start.month:02d}") - 1
+    by_category: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+    for category, label, quantity, revenue in rows:
+        by_category[category][_month_index(label)] = (float(quantity or 0), float(revenue or 0))
+    history = {}
+    for category, months in by_category.items():
+        first = min(months)
+        span = range(first, last + 1)
+        history[category] = (
+            first,
+            np.array([months.get(index, (0.0, 0.0))[0] for index in span]),
+            np.array([months.get(index, (0.0, 0.0))[1] for index in span]),
+        )
+    return history
+
+
+def _product_months_usable(ctx: KpiContext) -> bool:
+    """Whether kpi_product_month answers: summaries allowed, built for this zone and
+    maintained, and no customer filter (the table is not keyed by customer)."""
+    if not ctx.use_summaries or not ctx.filters.is_empty():
+        return False
+
+    def check() -> bool:
+        from .summaries import product_month_usable
+
+        return product_month_usable(ctx.session.connection(), ctx.tz)
+
+    return ctx.memo("product_month_usable", check)
+
+
+def _summary_rows(ctx: KpiContext, month_start: dt.date) -> list[tuple]:
+    """(category, 'YYYY-MM', quantity, revenue) of the months before ``month_start``
+    from kpi_product_month: a few thousand rows instead of a million order lines."""
+    rows = ctx.session.exec(
+        select(
+            Product.category,
+            KpiProductMonth.month,
+            func.sum(KpiProductMonth.quantity),
+            func.sum(KpiProductMonth.revenue),
+        )
+        .join(Product, Product.id == KpiProductMonth.product_id)
+        .where(KpiProductMonth.month < month_start)
+        .group_by(Product.category, KpiProductMonth.month)
+    ).all()
+    return [
+        (category, _month_label(_month_index(str(month)[:7])), quantity, revenue)
+        for category, month, quantity, revenue in rows
+    ]
+
+
+def _raw_rows(ctx: KpiContext, month_start: dt.date, as_of: dt.date) -> list[tuple]:
+    """(category, 'YYYY-MM', quantity, revenue) of the months before ``month_start``
+    from the order lines of counted orders."""
     end = ctx.instant(month_start)
     month = ctx.local_month(Order.ordered_at, Period(month_start, as_of + dt.timedelta(days=1)))
     lines = (
@@ -180,20 +237,7 @@ def _monthly_history(
         .group_by(lines.c.category, lines.c.month)
         .order_by(lines.c.category, lines.c.month)
     ).all()
-    last = _month_index(f"{month_start.year:04d}-{month_start.month:02d}") - 1
-    by_category: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
-    for category, label, quantity, revenue in rows:
-        by_category[category][_month_index(label)] = (float(quantity or 0), float(revenue or 0))
-    history = {}
-    for category, months in by_category.items():
-        first = min(months)
-        span = range(first, last + 1)
-        history[category] = (
-            first,
-            np.array([months.get(index, (0.0, 0.0))[0] for index in span]),
-            np.array([months.get(index, (0.0, 0.0))[1] for index in span]),
-        )
-    return history
+    return list(rows)
 
 
 def demand_forecast(

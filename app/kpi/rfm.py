@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, String, func, type_coerce
+from sqlalchemy import Float, String, func, type_coerce, union_all
 from sqlmodel import select
 
-from app.models import Order
+from app.models import KpiCustomerFact, KpiOrderDay, Order
 
 from .base import KpiContext
 from .period import offset_minutes
@@ -89,33 +89,20 @@ def rfm_table(
     stored_weights, stored_bins, lookback = rfm_settings(ctx)
     weights = {**stored_weights, **(weights or {})}
     bins = bins or stored_bins
-    end = ctx.instant(as_of + dt.timedelta(days=1))
-    start = ctx.instant(as_of - dt.timedelta(days=lookback - 1)) if lookback else None
-    # One index-only pass (ix_sales_order_customer_ordered) per customer; the newest
-    # instant is turned into a local day afterwards, 70,000 times instead of 500,000.
-    statement = (
-        select(
-            Order.customer_id,
-            # Raw values: SQLite's text is parsed below in one vectorised call.
-            type_coerce(func.max(Order.ordered_at), String),
-            func.count(Order.id),
-            # Float, not Numeric: the column becomes float64 below anyway, and building
-            # 70,000 Decimal objects first costs more than the query.
-            type_coerce(func.sum(Order.amount), Float),
-        )
-        .where(*ctx.counted_orders(start, end))
-        .group_by(Order.customer_id)
-        .order_by(Order.customer_id)
-    )
-    # Core execution: the ORM's per-row bookkeeping costs more than the query here.
-    rows = ctx.session.connection().execute(statement).all()
+    # The summaries hold the same per-customer numbers, 70,000 rows instead of 475,000.
+    summarised = ctx.summaries()
+    if summarised:
+        rows = _summary_rows(ctx, as_of=as_of, lookback=lookback)
+    else:
+        rows = _raw_rows(ctx, as_of=as_of, lookback=lookback)
     if not rows:
         return pd.DataFrame(columns=RFM_COLUMNS)
     customer_ids, newest, frequency, monetary = zip(*rows, strict=True)
+    last_days = _days(newest) if summarised else _local_days(ctx, newest, as_of)
     frame = pd.DataFrame(
         {
             "customer_id": np.fromiter(customer_ids, dtype="int64", count=len(rows)),
-            "last_order_day": _local_days(ctx, newest, as_of),
+            "last_order_day": last_days,
             "frequency": np.fromiter(frequency, dtype="int64", count=len(rows)),
             "monetary": np.fromiter(
                 (float(value or 0) for value in monetary), dtype="float64", count=len(rows)
@@ -141,6 +128,81 @@ def rfm_table(
         list(zip(frame["r_score"], frame["f_score"], strict=True)), index=frame.index, dtype=object
     ).map(names)
     return frame[RFM_COLUMNS]
+
+
+def _raw_rows(ctx: KpiContext, *, as_of: dt.date, lookback: int | None) -> list[Any]:
+    """(customer_id, newest order instant, orders, amount) per customer from sales_order."""
+    end = ctx.instant(as_of + dt.timedelta(days=1))
+    start = ctx.instant(as_of - dt.timedelta(days=lookback - 1)) if lookback else None
+    # One index-only pass (ix_sales_order_customer_ordered) per customer; the newest
+    # instant is turned into a local day afterwards, 70,000 times instead of 500,000.
+    statement = (
+        select(
+            Order.customer_id,
+            # Raw values: SQLite's text is parsed below in one vectorised call.
+            type_coerce(func.max(Order.ordered_at), String),
+            func.count(Order.id),
+            # Float, not Numeric: the column becomes float64 below anyway, and building
+            # 70,000 Decimal objects first costs more than the query.
+            type_coerce(func.sum(Order.amount), Float),
+        )
+        .where(*ctx.counted_orders(start, end))
+        .group_by(Order.customer_id)
+        .order_by(Order.customer_id)
+    )
+    # Core execution: the ORM's per-row bookkeeping costs more than the query here.
+    return list(ctx.session.connection().execute(statement).all())
+
+
+def _summary_rows(ctx: KpiContext, *, as_of: dt.date, lookback: int | None) -> list[Any]:
+    """(customer_id, last order day, orders, revenue) per customer from the summaries.
+
+    The same numbers as ``_raw_rows``: a kpi_order_day row is one customer's counted
+    orders of one local day, so the counts and sums over days up to ``as_of`` are those
+    over the orders before the next local midnight.
+    """
+    day_sums = (
+        KpiOrderDay.customer_id,
+        type_coerce(func.max(KpiOrderDay.day), String),
+        func.sum(KpiOrderDay.orders),
+        type_coerce(func.sum(KpiOrderDay.revenue), Float),
+    )
+    if lookback:
+        statement = (
+            select(*day_sums)
+            .where(*ctx.order_days_in(as_of - dt.timedelta(days=lookback - 1), None))
+            .where(KpiOrderDay.day <= as_of)
+            .group_by(KpiOrderDay.customer_id)
+            .order_by(KpiOrderDay.customer_id)
+        )
+        return list(ctx.session.connection().execute(statement).all())
+    # Without a window: a customer's facts are its totals up to as_of unless it has an
+    # order day after as_of (none when as_of is today); only those few customers are
+    # summed from their day rows.
+    later = select(KpiOrderDay.customer_id).where(KpiOrderDay.day > as_of)
+    untouched = select(
+        KpiCustomerFact.customer_id,
+        type_coerce(KpiCustomerFact.last_day, String),
+        KpiCustomerFact.orders,
+        type_coerce(KpiCustomerFact.revenue, Float),
+    ).where(KpiCustomerFact.last_day <= as_of, ctx.in_scope(KpiCustomerFact.customer_id))
+    touched = (
+        select(*day_sums)
+        .where(
+            KpiOrderDay.customer_id.in_(later),
+            KpiOrderDay.day <= as_of,
+            ctx.in_scope(KpiOrderDay.customer_id),
+        )
+        .group_by(KpiOrderDay.customer_id)
+    )
+    both = union_all(untouched, touched).subquery("rfm_rows")
+    statement = select(*both.c).order_by(both.c[0])
+    return list(ctx.session.connection().execute(statement).all())
+
+
+def _days(values: tuple[Any, ...]) -> list[dt.date]:
+    """Dates of a date column: 'YYYY-MM-DD' text on SQLite, dates on PostgreSQL."""
+    return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").dt.date.tolist()
 
 
 def _local_days(ctx: KpiContext, instants: tuple[Any, ...], as_of: dt.date) -> list[dt.date]:

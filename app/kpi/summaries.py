@@ -171,6 +171,7 @@ def install_triggers(connection: Connection) -> None:
     else:
         for statement in _sqlite_triggers():
             connection.exec_driver_sql(statement)
+    install_product_month_triggers(connection)
 
 
 def drop_triggers(connection: Connection, *, functions: bool = False) -> None:
@@ -186,6 +187,7 @@ def drop_triggers(connection: Connection, *, functions: bool = False) -> None:
     else:
         for name in SQLITE_TRIGGER_NAMES:
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")  # noqa: S608 - trigger names from SQLITE_TRIGGER_NAMES
+    drop_product_month_triggers(connection, functions=functions)
 
 
 def sqlite_modifier(tz: ZoneInfo, day: dt.date | None = None) -> str:
@@ -250,6 +252,7 @@ def rebuild_summaries(connection: Connection, tz: ZoneInfo | None = None) -> Non
             "FROM kpi_order_day GROUP BY customer_id"
         )
     )
+    rebuild_product_month(connection, tz)
 
 
 @contextmanager
@@ -397,3 +400,276 @@ def summary_buckets(
         _as_date(label): to_decimal(value) if money else int(value or 0)
         for label, value in ctx.session.exec(statement).all()
     }
+
+
+# ---------------------------------------------------------------- order lines per month
+# kpi_product_month (migration 0005): per product and local month of the display time
+# zone, the number, quantity and revenue (quantity × unit price × (1 − discount)) of the
+# lines of counted orders; the demand forecast reads it instead of joining every order
+# line to its order. Keyed by product, not category, for the reason kpi_order_day is
+# keyed by customer: a product's category can change, and the forecast groups by the
+# category at read time, so editing a product needs no maintenance.
+#
+# Maintenance: triggers on order_line (a line added, removed or changed under a counted
+# order) and on sales_order (a status or date change moves all of the order's lines in
+# or out of the counted set or to another month; deleting an order takes its remaining
+# lines out first, which the foreign key makes "none" in practice). A line's trigger
+# reads its order's status and date, so a line whose order is already gone counts nothing.
+# All updates are relative increments (INSERT … ON CONFLICT DO UPDATE), which
+# PostgreSQL's row locks serialise; nothing is recomputed from a snapshot, so no
+# advisory lock is needed.
+
+LINE_REVENUE = "{row}.quantity * {row}.unit_price * (1 - {row}.discount)"
+PRODUCT_MONTH_SQLITE_TRIGGERS = (
+    "kpi_product_month_line_insert",
+    "kpi_product_month_line_delete",
+    "kpi_product_month_line_update",
+    "kpi_product_month_order_update",
+    "kpi_product_month_order_delete",
+)
+PRODUCT_MONTH_UPSERT = """
+    INSERT INTO kpi_product_month (product_id, month, lines, quantity, revenue)
+    {select}
+    ON CONFLICT (product_id, month) DO UPDATE SET lines = kpi_product_month.lines
+        + excluded.lines, quantity = kpi_product_month.quantity + excluded.quantity,
+        revenue = kpi_product_month.revenue + excluded.revenue"""
+
+
+def _sqlite_month(order: str) -> str:
+    return f"date({order}.ordered_at, {SQLITE_MODIFIER}, 'start of month')"
+
+
+def _sqlite_line_change(line: str, sign: str) -> str:
+    """Add (sign '') or remove (sign '-') one line, when its order is counted."""
+    select = (
+        f"SELECT {line}.product_id, {_sqlite_month('o')}, {sign}1, {sign}{line}.quantity, "
+        f"{sign}({LINE_REVENUE.format(row=line)}) FROM sales_order o "
+        f"WHERE o.id = {line}.order_id AND o.status IN ({COUNTED_SQL})"
+    )
+    return (
+        PRODUCT_MONTH_UPSERT.format(select=select)
+        + f"; DELETE FROM kpi_product_month WHERE product_id = {line}.product_id AND lines <= 0;"
+    )
+
+
+def _sqlite_order_change(order: str, sign: str, when: str = "1 = 1") -> str:
+    """Add or remove all lines of one order, in the month of its date, when ``when``."""
+    select = (
+        f"SELECT l.product_id, {_sqlite_month(order)}, {sign}count(*), {sign}sum(l.quantity), "
+        f"{sign}sum({LINE_REVENUE.format(row='l')}) FROM order_line l "
+        f"WHERE {when} AND l.order_id = {order}.id GROUP BY l.product_id"
+    )
+    return (
+        PRODUCT_MONTH_UPSERT.format(select=select)
+        + "; DELETE FROM kpi_product_month WHERE lines <= 0 AND product_id IN "
+        f"(SELECT product_id FROM order_line WHERE order_id = {order}.id);"
+    )
+
+
+def _sqlite_product_month_triggers() -> list[str]:
+    line_columns = "order_id, product_id, quantity, unit_price, discount"
+    counted_old = f"OLD.status IN ({COUNTED_SQL})"
+    counted_new = f"NEW.status IN ({COUNTED_SQL})"
+    return [
+        "CREATE TRIGGER kpi_product_month_line_insert AFTER INSERT ON order_line "
+        f"BEGIN {_sqlite_line_change('NEW', '')} END",
+        "CREATE TRIGGER kpi_product_month_line_delete AFTER DELETE ON order_line "
+        f"BEGIN {_sqlite_line_change('OLD', '-')} END",
+        f"CREATE TRIGGER kpi_product_month_line_update AFTER UPDATE OF {line_columns} "
+        f"ON order_line BEGIN {_sqlite_line_change('OLD', '-')} "
+        f"{_sqlite_line_change('NEW', '')} END",
+        # One trigger, old lines out then new lines in: the order of two separate
+        # triggers would not matter either, but one keeps the count of names small.
+        "CREATE TRIGGER kpi_product_month_order_update AFTER UPDATE OF ordered_at, status "
+        "ON sales_order BEGIN "
+        f"{_sqlite_order_change('OLD', '-', counted_old)} "
+        f"{_sqlite_order_change('NEW', '', counted_new)} "
+        "END",
+        # BEFORE: the order's lines are still there to be taken out (a cascade or a
+        # disabled foreign key would otherwise leave them counted).
+        "CREATE TRIGGER kpi_product_month_order_delete BEFORE DELETE ON sales_order "
+        f"WHEN {counted_old} BEGIN {_sqlite_order_change('OLD', '-')} END",
+    ]
+
+
+PRODUCT_MONTH_PG_FUNCTIONS = [
+    """
+CREATE OR REPLACE FUNCTION kpi_product_month_apply(
+    p_product integer, p_month date, p_lines integer, p_quantity numeric, p_revenue numeric
+) RETURNS void AS $$
+BEGIN
+    INSERT INTO kpi_product_month AS m (product_id, month, lines, quantity, revenue)
+    VALUES (p_product, p_month, p_lines, p_quantity, p_revenue)
+    ON CONFLICT (product_id, month) DO UPDATE SET lines = m.lines + excluded.lines,
+        quantity = m.quantity + excluded.quantity, revenue = m.revenue + excluded.revenue;
+    DELETE FROM kpi_product_month WHERE product_id = p_product AND month = p_month
+        AND lines <= 0;
+END
+$$ LANGUAGE plpgsql
+""",
+    f"""
+CREATE OR REPLACE FUNCTION kpi_product_month_order_lines(
+    p_order integer, p_ordered_at timestamptz, p_sign integer
+) RETURNS void AS $$
+DECLARE
+    zone text;
+    r record;
+BEGIN
+    SELECT s.timezone INTO zone FROM kpi_summary_state s WHERE s.id = 1;
+    zone := coalesce(zone, 'UTC');
+    FOR r IN SELECT l.product_id, count(*) AS n, sum(l.quantity) AS q,
+            sum({LINE_REVENUE.format(row="l")}) AS v
+        FROM order_line l WHERE l.order_id = p_order GROUP BY l.product_id
+        ORDER BY l.product_id
+    LOOP
+        PERFORM kpi_product_month_apply(r.product_id,
+            CAST(date_trunc('month', timezone(zone, p_ordered_at)) AS date),
+            p_sign * CAST(r.n AS integer), p_sign * r.q, p_sign * r.v);
+    END LOOP;
+END
+$$ LANGUAGE plpgsql
+""",
+    f"""
+CREATE OR REPLACE FUNCTION kpi_product_month_line_sync() RETURNS trigger AS $$
+DECLARE
+    zone text;
+    placed timestamptz;
+BEGIN
+    SELECT s.timezone INTO zone FROM kpi_summary_state s WHERE s.id = 1;
+    zone := coalesce(zone, 'UTC');
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT o.ordered_at INTO placed FROM sales_order o
+        WHERE o.id = OLD.order_id AND o.status IN ({COUNTED_SQL});
+        IF FOUND THEN
+            PERFORM kpi_product_month_apply(OLD.product_id,
+                CAST(date_trunc('month', timezone(zone, placed)) AS date), -1,
+                -OLD.quantity, -({LINE_REVENUE.format(row="OLD")}));
+        END IF;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT o.ordered_at INTO placed FROM sales_order o
+        WHERE o.id = NEW.order_id AND o.status IN ({COUNTED_SQL});
+        IF FOUND THEN
+            PERFORM kpi_product_month_apply(NEW.product_id,
+                CAST(date_trunc('month', timezone(zone, placed)) AS date), 1,
+                NEW.quantity, {LINE_REVENUE.format(row="NEW")});
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+""",
+    f"""
+CREATE OR REPLACE FUNCTION kpi_product_month_order_sync() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN ({COUNTED_SQL}) THEN
+        PERFORM kpi_product_month_order_lines(OLD.id, OLD.ordered_at, -1);
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.status IN ({COUNTED_SQL}) THEN
+        PERFORM kpi_product_month_order_lines(NEW.id, NEW.ordered_at, 1);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+""",
+]
+PRODUCT_MONTH_PG_TRIGGER_SQL = [
+    "CREATE TRIGGER kpi_product_month_line_sync AFTER INSERT OR DELETE OR UPDATE OF order_id, "
+    "product_id, quantity, unit_price, discount ON order_line FOR EACH ROW "
+    "EXECUTE FUNCTION kpi_product_month_line_sync()",
+    "CREATE TRIGGER kpi_product_month_order_sync AFTER UPDATE OF ordered_at, status "
+    "ON sales_order FOR EACH ROW EXECUTE FUNCTION kpi_product_month_order_sync()",
+    # BEFORE: the order's lines are still there to be taken out.
+    "CREATE TRIGGER kpi_product_month_order_delete BEFORE DELETE ON sales_order "
+    "FOR EACH ROW EXECUTE FUNCTION kpi_product_month_order_sync()",
+]
+
+
+def has_product_month(connection: Connection) -> bool:
+    """Whether kpi_product_month exists (migration 0005; 0004 runs these helpers too)."""
+    from sqlalchemy import inspect
+
+    return inspect(connection).has_table("kpi_product_month")
+
+
+def install_product_month_triggers(connection: Connection) -> None:
+    """Create the triggers that keep kpi_product_month current (idempotent)."""
+    drop_product_month_triggers(connection)
+    if not has_product_month(connection):
+        return
+    if connection.dialect.name == "postgresql":
+        for statement in (*PRODUCT_MONTH_PG_FUNCTIONS, *PRODUCT_MONTH_PG_TRIGGER_SQL):
+            connection.exec_driver_sql(statement)
+    else:
+        for statement in _sqlite_product_month_triggers():
+            connection.exec_driver_sql(statement)
+
+
+def drop_product_month_triggers(connection: Connection, *, functions: bool = False) -> None:
+    """Remove kpi_product_month's triggers (and on PostgreSQL optionally its functions)."""
+    if connection.dialect.name == "postgresql":
+        for name in ("kpi_product_month_line_sync",):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON order_line")  # noqa: S608 - constant names
+        for name in ("kpi_product_month_order_sync", "kpi_product_month_order_delete"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON sales_order")  # noqa: S608 - constant names
+        if functions:
+            for signature in (
+                "kpi_product_month_line_sync()",
+                "kpi_product_month_order_sync()",
+                "kpi_product_month_order_lines(integer, timestamptz, integer)",
+                "kpi_product_month_apply(integer, date, integer, numeric, numeric)",
+            ):
+                connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {signature}")  # noqa: S608 - constant names
+    else:
+        for name in PRODUCT_MONTH_SQLITE_TRIGGERS:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")  # noqa: S608 - constant names
+
+
+def product_month_triggers_installed(connection: Connection) -> bool:
+    """Whether every kpi_product_month trigger exists (a catalogue lookup)."""
+    if connection.dialect.name == "postgresql":
+        count = connection.execute(
+            text("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kpi_product_month_%'")
+        ).scalar()
+        return count == len(PRODUCT_MONTH_PG_TRIGGER_SQL)
+    count = connection.execute(
+        text(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'kpi_product_month_%'"
+        )
+    ).scalar()
+    return count == len(PRODUCT_MONTH_SQLITE_TRIGGERS)
+
+
+def rebuild_product_month(connection: Connection, tz: ZoneInfo) -> None:
+    """Recompute kpi_product_month from the order lines (caller's transaction)."""
+    if not has_product_month(connection):
+        return
+    if connection.dialect.name == "postgresql":
+        month = "CAST(date_trunc('month', timezone(:tz, o.ordered_at)) AS date)"
+    else:
+        month = "date(o.ordered_at, :modifier, 'start of month')"
+    connection.execute(text("DELETE FROM kpi_product_month"))
+    connection.execute(
+        text(
+            "INSERT INTO kpi_product_month (product_id, month, lines, quantity, revenue) "
+            f"SELECT l.product_id, {month}, count(*), sum(l.quantity), "  # noqa: S608 - SQL fragments from this module; values are bound
+            f"sum({LINE_REVENUE.format(row='l')}) FROM order_line l "
+            # "+ 0": scan the lines once, look each order up by key (see forecast.py).
+            "JOIN sales_order o ON o.id = l.order_id + 0 "
+            f"WHERE o.status IN ({COUNTED_SQL}) GROUP BY l.product_id, {month}"
+        ),
+        {"tz": tz.key, "modifier": sqlite_modifier(tz)},
+    )
+
+
+def product_month_usable(connection: Connection, tz: ZoneInfo) -> bool:
+    """Whether kpi_product_month can answer exactly for ``tz`` (built and maintained)."""
+    return (
+        has_product_month(connection)
+        and summaries_usable(connection, tz)
+        and product_month_triggers_installed(connection)
+    )
