@@ -147,6 +147,8 @@ def download_buttons(frame: pd.DataFrame, *, file_stem: str, key_prefix: str) ->
         file_name=f"{file_stem}.csv",
         mime="text/csv",
         key=f"{key_prefix}_csv",
+        # A download changes nothing on the page: no rerun.
+        on_click="ignore",
         icon=":material/download:",
     )
     right.download_button(
@@ -154,6 +156,7 @@ def download_buttons(frame: pd.DataFrame, *, file_stem: str, key_prefix: str) ->
         data=functools.partial(to_excel_bytes, frame, sheet_name=file_stem),
         file_name=f"{file_stem}.xlsx",
         key=f"{key_prefix}_xlsx",
+        on_click="ignore",
         icon=":material/table_view:",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

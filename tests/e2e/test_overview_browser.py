@@ -58,6 +58,9 @@ def test_drilldown_files_are_built_when_the_button_is_clicked(
     content = Path(download_info.value.path()).read_bytes().decode("utf-8-sig")
     header, *rows = [line for line in content.splitlines() if line]
     assert "," in header and rows, content[:200]
+    expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(
+        1, timeout=FIRST_RENDER_TIMEOUT_MS
+    )
 
     excel_button = page.get_by_test_id("stDownloadButton").filter(has_text="Excel").first
     with page.expect_download(timeout=FIRST_RENDER_TIMEOUT_MS) as download_info:
