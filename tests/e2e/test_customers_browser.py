@@ -138,7 +138,8 @@ def test_customer_360_tabs(page: Page, streamlit_server: str) -> None:
         page.get_by_role("tab", name=T(f"customers.{tab}")).click()
         wait_idle(page)
         shoot(page, f"customer_360_{tab}", height=2000)
-    assert page.locator(".js-plotly-plot").count() == 1  # revenue and profit per year
+    # revenue and profit per year; to_have_count waits while the chart mounts
+    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=RENDER_TIMEOUT_MS)
 
 
 def test_segments_and_partners_render(page: Page, streamlit_server: str) -> None:
@@ -146,7 +147,7 @@ def test_segments_and_partners_render(page: Page, streamlit_server: str) -> None
     sign_in(page, streamlit_server, "manager")
     open_page(page, "Segments", "segments.title")
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    assert page.locator(".js-plotly-plot").count() == 4
+    expect(page.locator(".js-plotly-plot")).to_have_count(4, timeout=RENDER_TIMEOUT_MS)
     shoot(page, "segments", height=3200)
 
     open_page(page, "Partners", "partners.title")
