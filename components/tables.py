@@ -68,6 +68,54 @@ def localise_numbers(
     return shown
 
 
+# Above this many cells a table's numbers are written as text instead of through a pandas
+# Styler: the Styler keeps numeric sorting but costs ~0.1 s per 10,000 cells to send
+# (measured), and pandas refuses to style more than styler.render.max_elements.
+STYLED_CELLS_LIMIT = 10_000
+
+
+def styled_numbers(
+    frame: pd.DataFrame, formats: Mapping[str, str], language: str
+) -> pd.io.formats.style.Styler:
+    """The frame with the ``formats`` columns displayed in the locale's format while the
+    grid keeps their numbers, so a click on the header sorts 9.000 ₫ before 10.000 ₫."""
+    return frame.style.format(
+        {
+            column: functools.partial(format_number_cell, kind=kind, language=language)
+            for column, kind in formats.items()
+            if column in frame.columns
+        }
+    )
+
+
+def blank_missing_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with missing values in text columns as "" (the grid would show "None")."""
+    shown = frame.copy()
+    for column in shown.columns:
+        series = shown[column]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        present = series.dropna()
+        if series.isna().any() and all(isinstance(value, str) for value in present):
+            shown[column] = series.astype(object).where(series.notna(), "")
+    return shown
+
+
+def _styleable(frame: pd.DataFrame) -> bool:
+    return frame.size <= STYLED_CELLS_LIMIT and frame.columns.is_unique and frame.index.is_unique
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(series):
+        return False
+    if pd.api.types.is_numeric_dtype(series):
+        return True
+    return all(
+        isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+        for value in series.dropna()
+    )
+
+
 def _format_of(config: Any) -> str | None:
     """The NUMBER_FORMATS kind a NumberColumn's grid format stands for, if any."""
     if not isinstance(config, Mapping):
@@ -175,7 +223,8 @@ def data_table(
 
     Number columns named in ``formats`` (column → a NUMBER_FORMATS kind), and those whose
     ``column_config`` is a formatted NumberColumn, are shown in the user's locale
-    (``1.234.567 ₫``); the CSV and Excel downloads keep the numbers.
+    (``1.234.567 ₫``) and still sort as numbers; the CSV and Excel downloads keep the
+    numbers. Missing text shows as an empty cell, not the grid's "None".
     """
     if frame.empty:
         st.info(t("common.no_data") + " " + t("common.no_data_hint"), icon=":material/info:")
@@ -187,15 +236,24 @@ def data_table(
         if kind and column in frame.columns
     }
     kinds.update({c: k for c, k in (formats or {}).items() if c in frame.columns})
+    language = current_language()
+    shown = blank_missing_text(frame)
+    styled = _styleable(shown)
+    numeric = {c: k for c, k in kinds.items() if styled and _is_numeric(shown[c])}
+    as_text = {c: k for c, k in kinds.items() if c not in numeric}
     for column in kinds:
         old = config.get(column)
         if isinstance(old, Mapping):
             label, help_text = old.get("label"), old.get("help")
         else:
             label, help_text = (old if isinstance(old, str) else None), None
-        config[column] = st.column_config.TextColumn(label, help=help_text, alignment="right")
+        column_type = (
+            st.column_config.NumberColumn if column in numeric else st.column_config.TextColumn
+        )
+        config[column] = column_type(label, help=help_text, alignment="right")
+    shown = localise_numbers(shown, as_text, language)
     st.dataframe(
-        localise_numbers(frame, kinds, current_language()),
+        styled_numbers(shown, numeric, language) if numeric else shown,
         hide_index=True,
         width="stretch",
         column_config=config or None,

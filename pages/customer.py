@@ -8,8 +8,17 @@ import datetime as dt
 import streamlit as st
 
 from app import formatting as fmt
+from app.i18n import enum_labels
 from app.kpi.rfm import SEGMENT_RULES
-from app.models import ComplaintStatus, InquiryStatus, OrderStatus
+from app.models import (
+    Channel,
+    ComplaintStatus,
+    CustomerKind,
+    Gender,
+    InquiryStatus,
+    Lifecycle,
+    OrderStatus,
+)
 from app.services.customer_views import PROFILE_FIELDS, TIMELINE_KINDS
 from components import forms, record_actions
 from components.charts_customers import (
@@ -28,7 +37,7 @@ from components.data_customers import (
 )
 from components.guard import page_setup
 from components.i18n import current_language, t
-from components.tables import data_table
+from components.tables import blank_missing_text, data_table, styled_numbers
 
 actor = page_setup(t("common.page_customer"))
 url = database_url()
@@ -205,14 +214,17 @@ with tabs[0]:
             for column in ("icon", "kind", "at", "title", "subtype", "detail", "status", "amount")
         }
         st.dataframe(
-            labelled(shown, titles),
+            # Amounts in the user's locale (1.234.567 ₫), still sorted as numbers.
+            styled_numbers(
+                blank_missing_text(labelled(shown, titles)), {titles["amount"]: "money"}, lang
+            ),
             hide_index=True,
             width="stretch",
             height=38 + 35 * len(shown),
             key="c360_timeline",
             column_config={
                 titles["at"]: st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
-                titles["amount"]: st.column_config.NumberColumn(format="localized"),
+                titles["amount"]: st.column_config.NumberColumn(alignment="right"),
                 titles["icon"]: st.column_config.TextColumn(width="small"),
             },
         )
@@ -228,15 +240,13 @@ with tabs[1]:
             "updated_on",
         ]
         value_labels = {
-            "kind": {
-                "organisation": t("common.kind_organisation"),
-                "person": t("common.kind_person"),
-            },
-            "lifecycle": {
-                v: t(f"customers.lifecycle_{v}")
-                for v in ("lead", "prospect", "customer", "inactive")
-            },
-            "gender": {v: t(f"customers.gender_{v}") for v in ("female", "male", "other")},
+            name: enum_labels(enum_class, lang)
+            for name, enum_class in (
+                ("kind", CustomerKind),
+                ("lifecycle", Lifecycle),
+                ("gender", Gender),
+                ("channel", Channel),
+            )
         }
         rows = []
         for name in fields:

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 
@@ -64,3 +65,22 @@ def sign_in():
         return at
 
     return sign
+
+
+def displayed(table) -> pd.DataFrame:  # noqa: ANN001 - an AppTest Dataframe element
+    """The cells of an AppTest dataframe as the grid shows them: a Styler's display values
+    where components.tables styled the numbers (the grid keeps the numbers for sorting),
+    else the values themselves."""
+    from streamlit import dataframe_util
+
+    values = table.value
+    display_values = table.proto.arrow_data.styler.display_values
+    if not display_values:
+        return values
+    display = dataframe_util.convert_arrow_bytes_to_pandas_df(display_values)
+    shown = values.copy()
+    for column in values.columns:
+        # Unformatted columns come back as str(value): keep their values and types.
+        if list(display[column]) != [str(value) for value in values[column]]:
+            shown[column] = display[column].to_numpy()
+    return shown

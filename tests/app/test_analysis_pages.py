@@ -16,7 +16,7 @@ from app.db import get_engine
 from app.kpi.analyses_sales import owner_performance
 from app.kpi.base import KpiContext
 from app.kpi.period import preset_period
-from tests.app.conftest import ensure_user
+from tests.app.conftest import displayed, ensure_user
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TODAY = dt.date(2026, 6, 15)
@@ -176,7 +176,7 @@ def test_owner_table_holds_the_rows_of_owner_performance(use_database) -> None:
 
     at = page("pipeline", url, preset="this_year").run()
 
-    owners = at.dataframe[-1].value
+    owners = displayed(at.dataframe[-1])
     assert list(owners["Owner"]) == list(expected["owner_name"])
     assert list(owners["Won"]) == list(expected["won"])
     # Money is shown in the locale's format (the downloads keep the numbers).

@@ -11,11 +11,11 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from app.db import get_engine
-from app.i18n import translate
-from app.models import Customer, Role, User
+from app.i18n import enum_label, translate
+from app.models import Channel, Customer, Role, User
 from app.settings import get_setting
 from app.text import fold
-from tests.app.conftest import ensure_user
+from tests.app.conftest import displayed, ensure_user
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAME = ROOT / "streamlit_app.py"
@@ -226,6 +226,32 @@ def test_customer_360_shows_the_timeline(use_database) -> None:
     assert T("customers.metric_segment") + ": " in texts(at.markdown)  # the RFM badge
     assert T("customers.suggested") in texts(at.success)
     assert not at.warning
+
+
+def test_customer_360_profile_shows_labels_and_blanks(use_database) -> None:
+    url = use_database("seeded_sqlite_url")
+    with Session(get_engine(url)) as session:
+        customer = session.exec(
+            select(Customer).where(Customer.channel == Channel.event).order_by(Customer.id)
+        ).first()
+        assert customer is not None
+        customer.phone = None  # a customer without a phone number
+        session.add(customer)
+        session.commit()
+        customer_id = customer.id
+
+    at = page("customer", url, id=str(customer_id)).run()
+
+    assert not at.exception
+    profile = table(at, T("customers.field"))
+    values = dict(zip(profile[T("customers.field")], profile[T("customers.value")], strict=True))
+    assert values[T("customers.f_channel")] == enum_label(Channel.event, "vi")  # "Sự kiện"
+    assert values[T("customers.f_phone")] == ""
+    assert "None" not in set(profile[T("customers.value")])
+    # Order amounts on the timeline: Vietnamese format on screen, numbers underneath.
+    timeline = next(f for f in at.dataframe if T("customers.t_amount") in f.value.columns)
+    amounts = [a for a in displayed(timeline)[T("customers.t_amount")] if a not in ("", "None")]
+    assert amounts and all(a.endswith(" ₫") and "," not in a for a in amounts), amounts
 
 
 def test_customer_360_timeline_pages(use_database) -> None:

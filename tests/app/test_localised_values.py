@@ -17,7 +17,7 @@ from app import models
 from app.i18n import enum_label, translate
 from app.kpi.registry import all_kpis
 from app.services import access
-from tests.app.conftest import ensure_user
+from tests.app.conftest import displayed, ensure_user
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TODAY = dt.date(2026, 6, 15)
@@ -67,10 +67,11 @@ def shown_strings(at: AppTest) -> list[tuple[str, str]]:
     """(where, text) of every string cell of every table and every chart category."""
     found = []
     for table in at.dataframe:
-        for column in table.value.columns:
+        shown = displayed(table)
+        for column in shown.columns:
             if column in FREE_TEXT_COLUMNS:
                 continue
-            found += [(str(column), v) for v in table.value[column] if isinstance(v, str)]
+            found += [(str(column), v) for v in shown[column] if isinstance(v, str)]
     for chart in at.get("plotly_chart"):
         for trace in json.loads(chart.proto.spec).get("data", []):
             for key in ("x", "y", "labels"):
@@ -97,7 +98,7 @@ def table_with(at: AppTest, column: str):  # noqa: ANN201 - a DataFrame
     """The first table shown with a column titled ``column``."""
     for table in at.dataframe:
         if column in table.value.columns:
-            return table.value
+            return displayed(table)
     raise AssertionError(f"no table with a column {column!r}")
 
 
