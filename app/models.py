@@ -391,11 +391,15 @@ class InteractionBase(SQLModel):
 
 
 class Interaction(InteractionBase, table=True):
-    __table_args__ = (Index("ix_interaction_customer_occurred", "customer_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_interaction_customer_occurred", "customer_id", "occurred_at"),
+        # Counts per period (and per user, kind, customer scope) read only this index.
+        Index("ix_interaction_occurred_cover", "occurred_at", "customer_id", "user_id", "kind"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id", index=True)
-    occurred_at: UtcDatetime = Field(default_factory=utcnow, index=True)
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
     follow_up_due: Optional[dt.date] = Field(default=None, index=True)
 
 

@@ -34,6 +34,7 @@ from components.data import QUERY_MAX_ENTRIES, QUERY_TTL_SECONDS, engine
 # the CRM evaluation page; leaving them out keeps the Overview's cold run short.
 OVERVIEW_REPORT_KPIS: tuple[str, ...] = (
     *OVERVIEW_KPIS,
+    "interactions_logged",  # the activity line under the cards
     "customers_total",
     "new_customer_rate",
     "retention_rate",

@@ -6,7 +6,7 @@ Everything above ``kpi_card_row`` is pure and tested without a Streamlit runtime
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional, Union
@@ -377,6 +377,26 @@ def kpi_metric(kpi: dict, sparkline: Sequence[Optional[float]], language: str) -
         target_text=target_text,
         progress=progress,
     )
+
+
+# The activity line's placeholders and the KPIs that fill them.
+ACTIVITY_KPIS = {
+    "interactions": "interactions_logged",
+    "orders": "orders_count",
+    "complaints": "complaints_opened",
+}
+
+
+def activity_line(kpis: Mapping[str, dict], language: str) -> str:
+    """The period's activity under the cards: interactions logged, orders, complaints."""
+    from app import formatting as fmt
+    from app.i18n import translate
+
+    counts = {
+        name: f"**{fmt.kpi_value(kpis[kpi_id]['value'], 'count', language)}**"
+        for name, kpi_id in ACTIVITY_KPIS.items()
+    }
+    return ":material/forum: " + translate("overview.activity", language, **counts)
 
 
 def biggest_changes(kpis: Sequence[dict], limit: int = 5) -> list[dict]:

@@ -22,6 +22,7 @@ from components.filters import read_filters, show_ignored
 from components.guard import page_setup
 from components.i18n import current_language, t
 from components.kpi_cards import (
+    activity_line,
     biggest_changes,
     change_line,
     drilldown_view,
@@ -59,6 +60,7 @@ kpi_metric_grid(
     [kpi_metric(kpis[kpi_id], sparklines[kpi_id], language) for kpi_id in OVERVIEW_KPIS],
     key_prefix="overview",
 )
+st.markdown(activity_line(kpis, language))
 
 trend_column, changes_column = st.columns([3, 2], gap="large")
 with trend_column:

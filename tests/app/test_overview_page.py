@@ -76,6 +76,28 @@ def test_eight_cards_with_formulas_sparklines_and_the_trend(use_database) -> Non
     assert not at.error
 
 
+def test_activity_line_counts_interactions_orders_and_complaints(use_database) -> None:
+    url = use_database("seeded_sqlite_url")
+    with Session(get_engine(url)) as session:
+        report = compute(
+            session,
+            ["interactions_logged", "orders_count", "complaints_opened"],
+            month_period(DEMO_TODAY),
+            KpiFilters(),
+        )
+    counts = [fmt.number(result.value, "en") for result in report.kpis]
+    assert all(int(c.replace(",", "")) > 0 for c in counts)  # the demo month has activity
+
+    at = page(url).run()
+
+    assert not at.exception
+    line = next(m.value for m in at.markdown if "interactions logged" in m.value)
+    assert line.endswith(
+        f"**{counts[0]}** interactions logged · **{counts[1]}** orders · "
+        f"**{counts[2]}** complaints opened"
+    )
+
+
 def test_a_filter_changes_the_numbers(use_database) -> None:
     url = use_database("seeded_sqlite_url")
     everyone, persons = engine_values(url), engine_values(url, kind="person")

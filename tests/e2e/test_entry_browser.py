@@ -1,9 +1,7 @@
 """Data entry in a real browser: log an interaction through the form on the Customer 360°
-page, see it on the customer's timeline, and see the evaluation scorecard's
-"Interactions logged" count (this month, CRM_AS_OF=2026-06-15) go up by one.
-
-The overview's eight cards count no interactions, so the count checked is the CRM
-evaluation page's scorecard row "Interactions logged" (family "Internal evaluation").
+page, see it on the customer's timeline, and see the count of interactions logged this
+month (CRM_AS_OF=2026-06-15) go up by one on the overview's activity line and on the
+evaluation scorecard's "Interactions logged" row.
 """
 
 from __future__ import annotations
@@ -56,9 +54,21 @@ def interactions_logged(page: Page) -> int:
     return int(digits)
 
 
+def overview_interactions(page: Page) -> int:
+    """The count on the overview's activity line ("Activity in the period: N interactions
+    logged · ...")."""
+    open_page(page, en("overview.title"))
+    line = page.get_by_test_id("stMarkdownContainer").filter(has_text="interactions logged")
+    expect(line.first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    found = re.search(r"([\d.,]+) interactions logged", line.first.inner_text())
+    assert found, line.first.inner_text()
+    return int(re.sub(r"[^\d]", "", found.group(1)))
+
+
 def test_interaction_logged_on_the_360_page(page: Page, streamlit_server: str) -> None:
     sign_in(page, streamlit_server, "manager")
     before = interactions_logged(page)
+    before_overview = overview_interactions(page)
 
     # The Customer 360° page without an id offers a picker: open the first customer.
     open_page(page, en("common.page_customer"))
@@ -87,3 +97,4 @@ def test_interaction_logged_on_the_360_page(page: Page, streamlit_server: str) -
 
     # The form defaults to the app's today (CRM_AS_OF), inside this month's period.
     assert interactions_logged(page) == before + 1
+    assert overview_interactions(page) == before_overview + 1

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import distinct, event, func
 from sqlmodel import Session, select
 
 from app.kpi import analyses_sales as analyses
@@ -33,6 +33,7 @@ from app.models import (
     CampaignChannel,
     CampaignPurpose,
     Customer,
+    Interaction,
     Opportunity,
     OpportunityStageHistory,
     Order,
@@ -512,3 +513,9 @@ def test_sqlite_plans_use_the_covering_indexes(session: Session, world: dict) ->
     plan = _plan(session, latest)
     assert "ix_opportunity_stage_history_opportunity_changed" in plan
     assert "TEMP B-TREE" not in plan
+    # "Interactions logged" (overview activity line, evaluation): count and distinct users
+    # of a period from the index alone (0006).
+    logged = select(func.count(Interaction.id), func.count(distinct(Interaction.user_id))).where(
+        Interaction.occurred_at >= ctx.instant(dt.date(2026, 1, 1)), Interaction.occurred_at < end
+    )
+    assert "COVERING INDEX ix_interaction_occurred_cover" in _plan(session, logged)

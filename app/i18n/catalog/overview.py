@@ -4,6 +4,8 @@ EN = {
     "title": "Overview",
     "caption": "{period} · {comparison}",
     "own_only": "Counting your customers and unassigned ones only.",
+    "activity": "Activity in the period: {interactions} interactions logged · {orders} "
+    "orders · {complaints} complaints opened",
     "empty": "The database holds no customers and no orders yet, so there is nothing to count.",
     "cards_title": "Key figures",
     "sparkline_help": "The line under the number: the last 12 months.",
@@ -76,6 +78,8 @@ VI = {
     "title": "Tổng quan",
     "caption": "{period} · {comparison}",
     "own_only": "Chỉ tính khách hàng của bạn và khách hàng chưa giao.",
+    "activity": "Hoạt động trong kỳ: {interactions} lượt tương tác được ghi nhận · "
+    "{orders} đơn hàng · {complaints} khiếu nại mới",
     "empty": "Cơ sở dữ liệu chưa có khách hàng và đơn hàng nào, nên chưa có gì để tính.",
     "cards_title": "Chỉ số chính",
     "sparkline_help": "Đường dưới con số: 12 tháng gần nhất.",
