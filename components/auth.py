@@ -387,6 +387,7 @@ def users_admin(actor: Actor, *, key_prefix: str = "users") -> None:
     st.dataframe(
         translate_enum_columns(users, {"role": Role}),
         hide_index=True,
+        placeholder="",
         width="stretch",
         column_config={
             "id": None,
@@ -569,6 +570,7 @@ def audit_log_view(actor: Actor, *, key_prefix: str = "audit") -> None:
     st.dataframe(
         translate_enum_columns(frame, {"action": AuditAction}),
         hide_index=True,
+        placeholder="",
         width="stretch",
         key=f"{key_prefix}_table",
     )

@@ -140,7 +140,7 @@ def _show_import_result(result: Any, mapping: dict[str, str] | None = None) -> N
         return
     report = errors_report(result, mapping)
     st.caption(text["errors"])
-    st.dataframe(report.head(SHOWN_ERRORS), hide_index=True, width="stretch")
+    st.dataframe(report.head(SHOWN_ERRORS), hide_index=True, width="stretch", placeholder="")
     st.download_button(
         text["download_errors"],
         data=report.to_csv(index=False).encode("utf-8-sig"),
@@ -196,7 +196,7 @@ def import_panel(*, actor: Actor, url: str) -> None:
         [row[:width] + [""] * (width - len(row)) for row in rows[:PREVIEW_ROWS]],
         columns=[f"{index + 1}. {name}" for index, name in enumerate(headers)],
     )
-    st.dataframe(preview, hide_index=True, width="stretch")
+    st.dataframe(preview, hide_index=True, width="stretch", placeholder="")
     guessed = {column: header for header, column in auto_mapping(entity, headers).items()}
     mapping: dict[str, str] = {}
     with st.expander(text["mapping"], expanded=len(guessed) < len(headers)):

@@ -37,7 +37,7 @@ from components.data_customers import (
 )
 from components.guard import page_setup
 from components.i18n import current_language, t
-from components.tables import blank_missing_text, data_table, styled_numbers
+from components.tables import data_table, styled_numbers
 
 actor = page_setup(t("common.page_customer"))
 url = database_url()
@@ -215,13 +215,12 @@ with tabs[0]:
         }
         st.dataframe(
             # Amounts in the user's locale (1.234.567 ₫), still sorted as numbers.
-            styled_numbers(
-                blank_missing_text(labelled(shown, titles)), {titles["amount"]: "money"}, lang
-            ),
+            styled_numbers(labelled(shown, titles), {titles["amount"]: "money"}, lang),
             hide_index=True,
             width="stretch",
             height=38 + 35 * len(shown),
             key="c360_timeline",
+            placeholder="",
             column_config={
                 titles["at"]: st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
                 titles["amount"]: st.column_config.NumberColumn(alignment="right"),

@@ -22,7 +22,7 @@ from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
 from components.guard import page_setup
 from components.i18n import current_language, enum_label, t
-from components.tables import blank_missing_text, download_buttons
+from components.tables import download_buttons
 
 actor = page_setup(t("common.page_customers"))
 url = database_url()
@@ -160,11 +160,12 @@ else:
     )
     rows = result["rows"]
     event = st.dataframe(
-        blank_missing_text(labelled(rows, column_titles, value_labels)),
+        labelled(rows, column_titles, value_labels),
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(rows), 560),
         key="cust_table",
+        placeholder="",  # no phone: an empty cell, not "None"
         on_select="rerun",
         selection_mode="single-row",
     )
