@@ -79,6 +79,8 @@ def test_staff_see_their_own_customers_then_a_manager_signs_in(
 def _open_segments(page: Page) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Segments").click()
     expect(page.get_by_role("heading", name="Segments")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    # Let the run finish: a slider re-drawn after the key press would lose it.
+    no_exception(page)
 
 
 def test_manager_changes_an_rfm_weight(page: Page, streamlit_server: str) -> None:
@@ -86,10 +88,12 @@ def test_manager_changes_an_rfm_weight(page: Page, streamlit_server: str) -> Non
     _open_segments(page)
     recency = page.locator('input[type="range"][aria-label="Weight of recency (R)"]')
     expect(recency).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    before = float(recency.input_value())
+    before_text = recency.input_value()
+    before = float(before_text)
 
     recency.focus()
     recency.press("ArrowRight")  # one step: +0.1
+    expect(recency).not_to_have_value(before_text, timeout=RENDER_TIMEOUT_MS)
     save = page.get_by_role("button", name="Save", exact=True)
     expect(save).to_be_enabled(timeout=RENDER_TIMEOUT_MS)
     save.click()
