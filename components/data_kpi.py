@@ -9,6 +9,7 @@ the language, so Vietnamese and English users share entries. They return plain v
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,15 @@ from sqlmodel import Session, select
 from app.kpi.analyses_sales import DRILLDOWN_KPIS, SERIES_KPIS, drilldown, series
 from app.kpi.analyses_service import completeness_by, records_to_fix
 from app.kpi.base import KpiContext, KpiFilters
-from app.kpi.engine import compute, compute_series, json_number
+from app.kpi.concurrent import run_concurrently
+from app.kpi.engine import (
+    KpiReport,
+    compute_concurrently,
+    compute_series,
+    json_number,
+    kpi_tasks,
+    merged_report,
+)
 from app.kpi.overview import OVERVIEW_KPIS
 from app.kpi.period import Period, month_period
 from app.kpi.registry import all_kpis
@@ -108,29 +117,13 @@ def load_has_records(url: str) -> bool:
     return bool(customers or orders)
 
 
-@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
-def load_kpi_report(
-    url: str,
-    key: FilterKey,
-    visible_to_owner_id: int | None,
-    kpi_ids: tuple[str, ...] | None = None,
-) -> dict[str, Any]:
-    """The KPIs (all 56 when ``kpi_ids`` is None) for the filters' period and comparison,
-    as plain values.
-
-    {"period": (start, end), "compare": mode, "compare_period": (start, end) or None,
-    "kpis": [{id, label, label_vi, family, unit, direction, additive, value,
-    compare_value, change, change_pct, target, completion, details}, ...]} in catalogue
-    order; numbers are int/float or None.
-    """
-    period, compare, filters = filters_from_key(key, visible_to_owner_id)
+def report_values(report: KpiReport) -> dict[str, Any]:
+    """A KPI report as plain values (see load_kpi_report)."""
     registry = all_kpis()
-    with Session(engine(url)) as session:
-        report = compute(session, list(kpi_ids) if kpi_ids else None, period, filters, compare)
     other = report.compare_period
     return {
-        "period": (period.start, period.end),
-        "compare": compare,
+        "period": (report.period.start, report.period.end),
+        "compare": report.compare,
         "compare_period": (other.start, other.end) if other else None,
         "kpis": [
             {
@@ -155,48 +148,51 @@ def load_kpi_report(
 
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
-def load_sparklines(
-    url: str, key: FilterKey, visible_to_owner_id: int | None, kpi_ids: tuple[str, ...]
-) -> dict[str, list[float | None]]:
-    """The last 12 monthly values of each KPI (oldest first; None where undefined).
+def load_kpi_report(
+    url: str,
+    key: FilterKey,
+    visible_to_owner_id: int | None,
+    kpi_ids: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """The KPIs (all 56 when ``kpi_ids`` is None) for the filters' period and comparison,
+    as plain values, computed on several connections at once.
 
-    KPIs with a monthly series (sums and counts) come from one GROUP BY each; the others
-    (ratios, scores, stocks at the month's end) are computed month by month.
+    {"period": (start, end), "compare": mode, "compare_period": (start, end) or None,
+    "kpis": [{id, label, label_vi, family, unit, direction, additive, value,
+    compare_value, change, change_pct, target, completion, details}, ...]} in catalogue
+    order; numbers are int/float or None.
     """
-    period, _, filters = filters_from_key(key, visible_to_owner_id)
-    months = last_months(period)
-    span = Period(months[0].start, months[-1].end)
-    registry = all_kpis()
-    values: dict[str, list[float | None]] = {}
-    with Session(engine(url)) as session:
+    period, compare, filters = filters_from_key(key, visible_to_owner_id)
+    ids = list(kpi_ids) if kpi_ids else None
+    return report_values(compute_concurrently(engine(url), ids, period, filters, compare))
+
+
+def sparkline_values(
+    session: Session, kpi_id: str, months: list[Period], filters: KpiFilters
+) -> list:
+    """One KPI's values over ``months`` as floats (None where undefined).
+
+    KPIs with a monthly series (sums and counts) come from one GROUP BY; the others
+    (ratios, scores, stocks at the month's end) from compute_series, in bulk.
+    """
+    if kpi_id in SERIES_KPIS:
         ctx = KpiContext.create(session=session, filters=filters)
-        for kpi_id in kpi_ids:
-            if kpi_id in SERIES_KPIS:
-                frame = series(ctx, kpi_id=kpi_id, period=span, grain="month")
-                values[kpi_id] = [float(value) for value in frame["value"]]
-        others = [kpi_id for kpi_id in kpi_ids if kpi_id not in values]
-        if others:
-            # One context for all months: the order KPIs of every month come in bulk.
-            monthly = compute_series(session, others, months, filters)
-            for kpi_id, found in monthly.items():
-                plain = [json_number(value) for value in found]
-                values[kpi_id] = [None if value is None else float(value) for value in plain]
-    return {kpi_id: values[kpi_id] for kpi_id in kpi_ids if kpi_id in registry}
+        span = Period(months[0].start, months[-1].end)
+        frame = series(ctx, kpi_id=kpi_id, period=span, grain="month")
+        return [float(value) for value in frame["value"]]
+    found = compute_series(session, [kpi_id], months, filters)[kpi_id]
+    plain = [json_number(value) for value in found]
+    return [None if value is None else float(value) for value in plain]
 
 
-@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
-def load_revenue_profit_trend(
-    url: str, key: FilterKey, visible_to_owner_id: int | None
-) -> pd.DataFrame:
+def _trend(session: Session, period: Period, filters: KpiFilters) -> pd.DataFrame:
     """[month, revenue, profit] per calendar month: the last 12 months, or the whole
     period when it is longer; empty when no counted order falls in them."""
-    period, _, filters = filters_from_key(key, visible_to_owner_id)
     months = last_months(period)
     span = Period(min(months[0].start, period.start.replace(day=1)), months[-1].end)
-    with Session(engine(url)) as session:
-        ctx = KpiContext.create(session=session, filters=filters)
-        revenue = series(ctx, kpi_id="revenue", period=span, grain="month")
-        profit = series(ctx, kpi_id="profit", period=span, grain="month")
+    ctx = KpiContext.create(session=session, filters=filters)
+    revenue = series(ctx, kpi_id="revenue", period=span, grain="month")
+    profit = series(ctx, kpi_id="profit", period=span, grain="month")
     frame = pd.DataFrame(
         {
             "month": list(revenue["bucket_start"]),
@@ -208,6 +204,51 @@ def load_revenue_profit_trend(
     if not (frame["revenue"] != 0).any() and not (frame["profit"] != 0).any():
         return pd.DataFrame(columns=TREND_COLUMNS)
     return frame
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
+def load_overview(
+    url: str,
+    key: FilterKey,
+    visible_to_owner_id: int | None,
+    report_kpis: tuple[str, ...] = OVERVIEW_REPORT_KPIS,
+    card_kpis: tuple[str, ...] = OVERVIEW_KPIS,
+) -> dict[str, Any]:
+    """Everything the Overview reads, in one pass over several connections:
+    {"report": load_kpi_report's dict for ``report_kpis``, "sparklines": KPI id → its
+    last 12 monthly values for ``card_kpis``, "trend": the revenue and profit frame}.
+
+    Every KPI, sparkline and the trend is its own task (app.kpi.concurrent), so the
+    slow ones (weighted pipeline and churn month by month, the report's comparisons)
+    run side by side. The revenue and profit sparklines are the trend's last 12 months.
+    """
+    period, compare, filters = filters_from_key(key, visible_to_owner_id)
+    months = last_months(period)
+    registry = all_kpis()
+    own_lines = [k for k in card_kpis if k in registry and k not in ("revenue", "profit")]
+    tasks: list[Callable[[Session], Any]] = [lambda session: _trend(session, period, filters)]
+    tasks += [
+        lambda session, kpi_id=kpi_id: sparkline_values(session, kpi_id, months, filters)
+        for kpi_id in own_lines
+    ]
+    tasks += kpi_tasks(list(report_kpis), period, filters, compare)
+    results = run_concurrently(engine(url), tasks)
+    trend = results[0]
+    sparklines = dict(zip(own_lines, results[1 : 1 + len(own_lines)], strict=True))
+    reports = results[1 + len(own_lines) :]
+    by_month = {} if trend.empty else dict(zip(trend["month"], trend.index, strict=True))
+    for kpi_id in ("revenue", "profit"):
+        if kpi_id in card_kpis:
+            sparklines[kpi_id] = [
+                float(trend.at[by_month[month.start], kpi_id]) if month.start in by_month else 0.0
+                for month in months
+            ]
+    report = merged_report(reports) if reports else None
+    return {
+        "report": report_values(report) if report else None,
+        "sparklines": {k: sparklines[k] for k in card_kpis if k in sparklines},
+        "trend": trend,
+    }
 
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=QUERY_MAX_ENTRIES, show_spinner=False)
@@ -287,8 +328,7 @@ def clear_kpi_caches() -> None:
     for loader in (
         load_has_records,
         load_kpi_report,
-        load_sparklines,
-        load_revenue_profit_trend,
+        load_overview,
         load_drilldown,
         load_completeness_by_owner,
         load_records_to_fix,

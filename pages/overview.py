@@ -10,12 +10,9 @@ from components.data import database_url, load_today
 from components.data_kpi import (
     DRILLDOWN_CARD_KPIS,
     OVERVIEW_KPIS,
-    OVERVIEW_REPORT_KPIS,
     load_drilldown,
     load_has_records,
-    load_kpi_report,
-    load_revenue_profit_trend,
-    load_sparklines,
+    load_overview,
 )
 from components.empty_state import empty_state
 from components.filters import read_filters, show_ignored
@@ -47,9 +44,10 @@ show_ignored(filters)
 # Staff see their own and unassigned customers only (app.services.access).
 own = actor.user_id if actor.sees_own_customers_only else None
 key = filters.cache_key()
-report = load_kpi_report(url, key, own, OVERVIEW_REPORT_KPIS)
+overview = load_overview(url, key, own)
+report = overview["report"]
 kpis = {kpi["id"]: kpi for kpi in report["kpis"]}
-sparklines = load_sparklines(url, key, own, OVERVIEW_KPIS)
+sparklines = overview["sparklines"]
 
 period_text, comparison_text = period_caption(report, language)
 st.caption(t("overview.caption", period=period_text, comparison=comparison_text))
@@ -64,7 +62,7 @@ st.markdown(activity_line(kpis, language))
 
 trend_column, changes_column = st.columns([3, 2], gap="large")
 with trend_column:
-    figure = revenue_profit_trend(load_revenue_profit_trend(url, key, own), language)
+    figure = revenue_profit_trend(overview["trend"], language)
     if figure is None:
         st.info(t("overview.trend_empty"), icon=":material/show_chart:")
     else:

@@ -15,7 +15,14 @@ from app.kpi.base import KpiFilters
 from app.kpi.engine import compute
 from app.kpi.period import month_period
 from app.kpi.registry import all_kpis
-from components.data_kpi import OVERVIEW_KPIS
+from components.data_kpi import (
+    OVERVIEW_KPIS,
+    OVERVIEW_REPORT_KPIS,
+    last_months,
+    load_overview,
+    report_values,
+    sparkline_values,
+)
 from components.kpi_cards import biggest_changes, kpi_delta, kpi_metric, kpi_status
 from tests.app.conftest import ensure_user
 
@@ -96,6 +103,28 @@ def test_activity_line_counts_interactions_orders_and_complaints(use_database) -
         f"**{counts[0]}** interactions logged · **{counts[1]}** orders · "
         f"**{counts[2]}** complaints opened"
     )
+
+
+def test_the_overview_loader_equals_the_kpi_functions(use_database) -> None:
+    # load_overview computes every KPI, sparkline and the trend on separate connections
+    # and takes the revenue and profit sparklines from the trend: the same numbers as
+    # computing each on its own, one after another.
+    url = use_database("seeded_sqlite_url")
+    month = month_period(DEMO_TODAY)
+    key = (month.start.isoformat(), month.end.isoformat(), "previous", *([None] * 5))
+
+    loaded = load_overview(url, key, None)
+
+    months = last_months(month)
+    with Session(get_engine(url)) as session:
+        for kpi_id in OVERVIEW_KPIS:
+            expected = sparkline_values(session, kpi_id, months, KpiFilters())
+            assert loaded["sparklines"][kpi_id] == expected, kpi_id
+        serial = compute(session, list(OVERVIEW_REPORT_KPIS), month, KpiFilters(), "previous")
+    assert loaded["report"] == report_values(serial) | {"kpis": loaded["report"]["kpis"]}
+    assert loaded["report"]["kpis"] == report_values(serial)["kpis"]
+    assert list(loaded["trend"].columns) == ["month", "revenue", "profit"]
+    assert len(loaded["trend"]) == 12
 
 
 def test_a_filter_changes_the_numbers(use_database) -> None:
