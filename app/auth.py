@@ -18,6 +18,7 @@ from sqlmodel import Session, func, select
 
 from app.errors import PermissionDenied
 from app.models import AuditAction, Role, User, utcnow
+from app.retry import retrying
 from app.services.access import Actor
 from app.services.common import add_audit
 
@@ -98,6 +99,7 @@ def _fail(
     return PermissionDenied(message)
 
 
+@retrying
 def authenticate(
     *, session: Session, username: str, password: str, now: dt.datetime | None = None
 ) -> Actor:
@@ -164,6 +166,7 @@ def authenticate(
     return Actor(user_id=user.id, username=user.username, role=Role(user.role))
 
 
+@retrying
 def record_sign_in(*, session: Session, user: User, method: str) -> None:
     """Audit a sign-in made without a password (single sign-on), committed."""
     _audit(
@@ -176,6 +179,7 @@ def record_sign_in(*, session: Session, user: User, method: str) -> None:
     logger.info("user %r signed in (%s)", user.username, method)
 
 
+@retrying
 def sign_out(*, session: Session, user_id: int | None, username: str, reason: str = "") -> None:
     """Audit a sign-out (``reason``: empty for the button, "expired", "inactive"), committed."""
     after: dict[str, object] = {"username": username}

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from app import config
 from app.models import Setting, utcnow
+from app.retry import retrying
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "currency": "VND",
@@ -60,6 +61,7 @@ def all_settings(*, session: Session) -> dict[str, Any]:
     return values
 
 
+@retrying
 def set_setting(*, session: Session, key: str, value: Any) -> None:
     """Store a setting value (committed)."""
     if key not in DEFAULT_SETTINGS:

@@ -67,6 +67,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.retry import retrying
 from app.services.access import Actor, Permission, require, visible_customers
 from app.services.common import add_audit
 from app.text import fold, normalise_phone
@@ -744,6 +745,7 @@ def _errors_from_validation(
     return errors
 
 
+@retrying
 def import_rows(
     *,
     session: Session,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -311,3 +312,82 @@ def test_the_interaction_service_retries_a_locked_database(
         monkeypatch.undo()
         assert session.exec(select(func.count()).select_from(Interaction)).one() == 1
         assert session.get(Interaction, row.id).subject == "retried"
+
+
+def _import_one_customer(session: Session) -> None:
+    from app.transfer import import_rows
+
+    import_rows(
+        session=session,
+        actor=SYSTEM,
+        entity="customers",
+        headers=["code", "name", "kind"],
+        rows=[["KHRETRY1", "Retried import", "person"]],
+    )
+
+
+def _add_staff_user(session: Session) -> None:
+    from app.auth import hash_password
+    from app.models import Role, User
+
+    password_hash = hash_password("pw-123456")
+    session.add(
+        User(username="retry", display_name="Retry", role=Role.staff, password_hash=password_hash)
+    )
+    session.commit()
+
+
+def _sign_in(session: Session) -> None:
+    from app.auth import authenticate
+
+    authenticate(session=session, username="retry", password="pw-123456")
+
+
+def _sign_out(session: Session) -> None:
+    from app.auth import sign_out
+
+    sign_out(session=session, user_id=None, username="retry")
+
+
+def _save_setting(session: Session) -> None:
+    from app.settings import set_setting
+
+    set_setting(session=session, key="churn_window_days", value=120)
+
+
+@pytest.mark.parametrize(
+    ("setup", "write", "check"),
+    [
+        (None, _import_one_customer, "SELECT count(*) FROM customer WHERE code = 'KHRETRY1'"),
+        (_add_staff_user, _sign_in, "SELECT count(*) FROM audit_log WHERE action = 'sign_in'"),
+        (None, _sign_out, "SELECT count(*) FROM audit_log WHERE action = 'sign_out'"),
+        (None, _save_setting, "SELECT count(*) FROM setting WHERE key = 'churn_window_days'"),
+    ],
+    ids=["import", "sign_in", "sign_out", "setting"],
+)
+def test_imports_sign_in_and_settings_retry_a_locked_database(
+    fast_retries: None,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    setup: Callable[[Session], None] | None,
+    write: Callable[[Session], None],
+    check: str,
+) -> None:
+    # The write's commit first meets "database is locked" (another writer): the user
+    # sees no error, and the write is stored once.
+    with session_scope(sqlite_url) as session:
+        if setup is not None:
+            setup(session)
+        real_commit = session.commit
+        failures = [_locked()]
+
+        def flaky_commit() -> None:
+            if failures:
+                raise failures.pop()
+            real_commit()
+
+        monkeypatch.setattr(session, "commit", flaky_commit)
+        write(session)
+        monkeypatch.undo()
+        assert not failures  # the locked commit happened, and the write was run again
+        assert session.connection().exec_driver_sql(check).scalar() == 1
