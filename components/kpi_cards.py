@@ -705,13 +705,17 @@ def records_to_fix_frame(frame, language: str):  # noqa: ANN001, ANN201 - DataFr
     if "missing" in shown.columns:
         # "email, phone" lists stored column names: show each as its field label.
         known = all_messages()["en"]
+
+        def label(name: str) -> str:
+            # owner_id is shown as its field, "Owner"; unknown names stay as stored.
+            for key in (f"customers.f_{name}", f"customers.f_{name.removesuffix('_id')}"):
+                if key in known:
+                    return translate(key, language)
+            return name
+
         shown["missing"] = [
             ", ".join(
-                translate(f"customers.f_{name}", language)
-                if f"customers.f_{name}" in known
-                else name
-                for name in (part.strip() for part in str(text).split(","))
-                if name
+                label(name) for name in (part.strip() for part in str(text).split(",")) if name
             )
             if isinstance(text, str)
             else text

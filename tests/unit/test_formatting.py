@@ -177,3 +177,25 @@ def test_overview_caption() -> None:
     assert overview_caption(NUMBERS) == (
         "June 2026 · today 15/06/2026 (Asia/Ho_Chi_Minh) · computed 15/06/2026 09:05"
     )
+
+
+def test_records_to_fix_name_the_missing_fields_in_the_language() -> None:
+    import pandas as pd
+
+    from components.kpi_cards import records_to_fix_frame
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "code": ["KH1", "KH2"],
+            "name": ["A", "B"],
+            "owner_id": [None, 5],
+            "owner_name": [None, "Vũ Minh Dung"],
+            "missing": ["email, owner_id, gender", "something_new"],
+        }
+    )
+    shown = records_to_fix_frame(frame, "vi")
+    missing = list(shown[shown.columns[-1]])
+    # owner_id is the "owner" field ("Người phụ trách"), never the stored column name.
+    assert missing[0] == "Email, Người phụ trách, Giới tính"
+    assert missing[1] == "something_new"  # unknown names stay as stored
