@@ -290,26 +290,34 @@ def test_nested_services_retry_only_the_outer_unit(fast_retries: None, sqlite_ur
     assert (len(outer_calls), len(inner_calls)) == (2, 2)
 
 
+def _lock_first_commit(session: Session, monkeypatch: pytest.MonkeyPatch) -> list:
+    """Make the session's next commit fail with "database is locked" once; the returned
+    list is empty once that has happened."""
+    real_commit = session.commit
+    failures = [_locked()]
+
+    def flaky_commit() -> None:
+        if failures:
+            raise failures.pop()
+        real_commit()
+
+    monkeypatch.setattr(session, "commit", flaky_commit)
+    return failures
+
+
 def test_the_interaction_service_retries_a_locked_database(
     fast_retries: None, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with session_scope(sqlite_url) as session:
         customer_id = make_customer(session).id
-        real_commit = session.commit
-        failures = [_locked()]
-
-        def flaky_commit() -> None:
-            if failures:
-                raise failures.pop()
-            real_commit()
-
-        monkeypatch.setattr(session, "commit", flaky_commit)
+        failures = _lock_first_commit(session, monkeypatch)
         row = create_interaction(
             session=session,
             actor=SYSTEM,
             data={"customer_id": customer_id, "kind": "call", "subject": "retried"},
         )
         monkeypatch.undo()
+        assert not failures  # the locked commit happened
         assert session.exec(select(func.count()).select_from(Interaction)).one() == 1
         assert session.get(Interaction, row.id).subject == "retried"
 
@@ -378,15 +386,7 @@ def test_imports_sign_in_and_settings_retry_a_locked_database(
     with session_scope(sqlite_url) as session:
         if setup is not None:
             setup(session)
-        real_commit = session.commit
-        failures = [_locked()]
-
-        def flaky_commit() -> None:
-            if failures:
-                raise failures.pop()
-            real_commit()
-
-        monkeypatch.setattr(session, "commit", flaky_commit)
+        failures = _lock_first_commit(session, monkeypatch)
         write(session)
         monkeypatch.undo()
         assert not failures  # the locked commit happened, and the write was run again
