@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel
 
 from app.errors import InvalidInput, from_validation_error
+from app.kpi.summaries import lock_orders_for_bulk_load
 from app.models import (
     AuditAction,
     Campaign,
@@ -1193,6 +1194,8 @@ def _write_orders(
         result.inserted, result.updated, result.skipped = inserted, updated, skipped
         return
     connection = session.connection()
+    if inserts or updates:
+        lock_orders_for_bulk_load(connection)
     table = Order.__table__
     ids = _insert_returning_ids(connection, table, [row for row, _ in inserts])
     all_lines = [

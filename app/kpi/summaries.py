@@ -116,8 +116,12 @@ CREATE OR REPLACE FUNCTION kpi_order_day_apply(
 ) RETURNS void AS $$
 BEGIN
     -- Serialise one customer's maintenance: the fact below is recomputed from a fresh
-    -- snapshot that must include the other writers' committed rows.
-    PERFORM pg_advisory_xact_lock(%(ns)s, p_customer);
+    -- snapshot that must include the other writers' committed rows. A bulk load that
+    -- holds sales_order against every other writer (lock_orders_for_bulk_load) needs
+    -- no per-customer lock, and one per customer would fill the lock table.
+    IF coalesce(current_setting('crm.orders_locked', true), '') <> 'on' THEN
+        PERFORM pg_advisory_xact_lock(%(ns)s, p_customer);
+    END IF;
     INSERT INTO kpi_order_day AS d (customer_id, day, orders, revenue, cost)
     VALUES (p_customer, p_day, p_orders, p_revenue, p_cost)
     ON CONFLICT (customer_id, day) DO UPDATE SET orders = d.orders + excluded.orders,
@@ -159,6 +163,23 @@ PG_TRIGGER = (
     f"CREATE TRIGGER kpi_sales_order_sync AFTER INSERT OR DELETE OR UPDATE OF {WATCHED_COLUMNS} "
     "ON sales_order FOR EACH ROW EXECUTE FUNCTION kpi_sales_order_sync()"
 )
+
+
+def lock_orders_for_bulk_load(connection: Connection) -> None:
+    """Before writing orders for many customers in one transaction on PostgreSQL: hold
+    sales_order against every other writer until the transaction ends, so the summary
+    triggers may skip their per-customer advisory locks.
+
+    Each advisory lock stays in PostgreSQL's shared lock table to the end of the
+    transaction; an import of orders for 60,000 customers filled it ("out of shared
+    memory … increase max_locks_per_transaction"). SHARE ROW EXCLUSIVE lets readers
+    (the dashboards) go on and makes other order writers wait for the commit (they
+    retry, app/retry.py). Nothing to do on SQLite, whose writers are already serialised.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql("LOCK TABLE sales_order IN SHARE ROW EXCLUSIVE MODE")
+    connection.exec_driver_sql("SET LOCAL crm.orders_locked = 'on'")
 
 
 def install_triggers(connection: Connection) -> None:

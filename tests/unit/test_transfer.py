@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import Session, select
 
 from app.cli import main as cli_main
@@ -661,3 +662,53 @@ def test_cli_writes_valid_rows_by_default_and_atomic_rejects_all(
     assert "wrote 1 new" in capsys.readouterr().out
     with Session(get_engine(sqlite_url)) as session:
         assert session.exec(select(Customer.code)).all() == ["KH950001"]
+
+
+def test_an_order_import_takes_no_lock_per_customer(session: Session) -> None:
+    # PostgreSQL's summary triggers used to take an advisory lock per customer, held to
+    # the end of the transaction: an import of orders for 60,000 customers filled the
+    # lock table ("out of shared memory"). The importer now holds sales_order against
+    # other writers instead, so the transaction ends with no advisory lock, and the
+    # summaries still count every order. CRM_LOCK_TEST_CUSTOMERS=60000 reproduces the
+    # original failure's size (slow; 300 shows the locks are gone).
+    customers = int(os.environ.get("CRM_LOCK_TEST_CUSTOMERS", "300"))
+    make_product(session, code="SPLOCK1", unit_price=Decimal(1000), unit_cost=Decimal(1))
+    codes = [f"KHL{number:06d}" for number in range(customers)]
+    result = do_import(
+        session, "customers", "code,name\n" + "".join(f"{code},Khách {code}\n" for code in codes)
+    )
+    assert result.inserted == customers
+    orders = "order_code,customer_code,ordered_at,product_code,quantity,unit_price,unit_cost\n"
+    orders += "".join(
+        f"DHL{number:06d},{code},2026-06-10,SPLOCK1,1,1000,1\n" for number, code in enumerate(codes)
+    )
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    held: list[int] = []
+
+    def count_advisory_locks(_session: Session) -> None:
+        if postgresql:
+            held.append(
+                session.connection()
+                .exec_driver_sql(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid = pg_backend_pid()"
+                )
+                .scalar()
+            )
+
+    event.listen(session, "before_commit", count_advisory_locks)
+    try:
+        result = do_import(session, "orders", orders)
+    finally:
+        event.remove(session, "before_commit", count_advisory_locks)
+
+    assert not result.errors and result.inserted == customers
+    if postgresql:
+        assert held == [0]
+    assert count(session, Order) == customers
+    facts = (
+        session.connection()
+        .exec_driver_sql("SELECT count(*), sum(orders) FROM kpi_customer_fact")
+        .one()
+    )
+    assert tuple(facts) == (customers, customers)
