@@ -326,7 +326,7 @@ def kpi_tasks(
 def merged_report(reports: list[KpiReport]) -> KpiReport:
     """One report from the single-KPI reports of ``kpi_tasks``, in their order."""
     if not reports:
-        raise InvalidInput({"kpi": "no KPI reports to merge"})
+        raise ValueError("merged_report needs at least one report")  # a caller bug
     first = reports[0]
     return KpiReport(
         period=first.period,
