@@ -17,7 +17,13 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session, select
 
-from app.kpi.analyses_sales import DRILLDOWN_KPIS, SERIES_KPIS, drilldown, series
+from app.kpi.analyses_sales import (
+    DRILLDOWN_KPIS,
+    SERIES_KPIS,
+    drilldown,
+    revenue_profit_series,
+    series,
+)
 from app.kpi.analyses_service import completeness_by, records_to_fix
 from app.kpi.base import KpiContext, KpiFilters
 from app.kpi.concurrent import run_concurrently
@@ -193,13 +199,12 @@ def _trend(session: Session, period: Period, filters: KpiFilters) -> pd.DataFram
     months = last_months(period)
     span = Period(min(months[0].start, period.start.replace(day=1)), months[-1].end)
     ctx = KpiContext.create(session=session, filters=filters)
-    revenue = series(ctx, kpi_id="revenue", period=span, grain="month")
-    profit = series(ctx, kpi_id="profit", period=span, grain="month")
+    both = revenue_profit_series(ctx, period=span)
     frame = pd.DataFrame(
         {
-            "month": list(revenue["bucket_start"]),
-            "revenue": [float(value) for value in revenue["value"]],
-            "profit": [float(value) for value in profit["value"]],
+            "month": list(both["bucket_start"]),
+            "revenue": [float(value) for value in both["revenue"]],
+            "profit": [float(value) for value in both["profit"]],
         },
         columns=TREND_COLUMNS,
     )

@@ -322,6 +322,26 @@ def series(ctx: KpiContext, *, kpi_id: str, period: Period, grain: Grain = "mont
     )
 
 
+REVENUE_PROFIT_COLUMNS = ["bucket_start", "revenue", "profit"]
+
+
+def revenue_profit_series(ctx: KpiContext, *, period: Period) -> pd.DataFrame:
+    """[bucket_start, revenue, profit] per calendar month, empty months 0: the two
+    series of ``series`` from one GROUP BY of the summaries when they can answer."""
+    from .summaries import summary_revenue_profit
+
+    found = summary_revenue_profit(ctx, period=period)
+    if found is None:
+        revenue = series(ctx, kpi_id="revenue", period=period, grain="month")
+        profit = series(ctx, kpi_id="profit", period=period, grain="month")
+        rows = zip(revenue["bucket_start"], revenue["value"], profit["value"], strict=True)
+        return _frame(list(rows), REVENUE_PROFIT_COLUMNS)
+    return _frame(
+        [(day, *found.get(day, (ZERO, ZERO))) for day in _bucket_starts(period, "month")],
+        REVENUE_PROFIT_COLUMNS,
+    )
+
+
 # ---------------------------------------------------------------- loyalty ladder
 def _latest_nps(ctx: KpiContext, end: dt.datetime, name: str):  # noqa: ANN202
     """Subquery (customer_id, nps): each customer's latest NPS answer before ``end``."""

@@ -423,6 +423,34 @@ def summary_buckets(
     }
 
 
+def summary_revenue_profit(ctx: KpiContext, *, period: Period) -> dict[dt.date, tuple] | None:
+    """Month start → (revenue, profit) over the period's days in it, in one GROUP BY of
+    the summaries (the Overview's trend); None when the summaries cannot answer."""
+    from sqlalchemy import func, select
+
+    from app.models import KpiOrderDay
+
+    from .base import to_decimal
+    from .sql import day_bucket
+
+    if not ctx.summaries():
+        return None
+    key = day_bucket(KpiOrderDay.day, "month")
+    statement = (
+        select(
+            key,
+            func.sum(KpiOrderDay.revenue),
+            func.sum(KpiOrderDay.revenue - KpiOrderDay.cost),
+        )
+        .where(*ctx.order_days_in(period.start, period.end))
+        .group_by(key)
+    )
+    return {
+        _as_date(label): (to_decimal(revenue), to_decimal(profit))
+        for label, revenue, profit in ctx.session.exec(statement).all()
+    }
+
+
 # ---------------------------------------------------------------- order lines per month
 # kpi_product_month (migration 0005): per product and local month of the display time
 # zone, the number, quantity and revenue (quantity × unit price × (1 − discount)) of the

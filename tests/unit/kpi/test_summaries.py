@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from app.db import create_raw_engine, get_engine, migrate
 from app.demo import seed_demo
-from app.kpi.analyses_sales import series
+from app.kpi.analyses_sales import revenue_profit_series, series
 from app.kpi.base import KpiContext, KpiFilters
 from app.kpi.engine import compute, compute_series
 from app.kpi.overview import OVERVIEW_KPIS
@@ -147,6 +147,22 @@ def assert_series_match_raw(session: Session) -> None:
                     grain=grain,
                 )
                 pd.testing.assert_frame_equal(fast, raw)
+        # The Overview's trend: revenue and profit in one pass, equal to the two series.
+        both = revenue_profit_series(
+            KpiContext.create(session=session, filters=filters), period=span
+        )
+        raw_both = revenue_profit_series(
+            KpiContext.create(session=session, filters=filters, use_summaries=False), period=span
+        )
+        pd.testing.assert_frame_equal(both, raw_both)
+        for kpi_id in ("revenue", "profit"):
+            alone = series(
+                KpiContext.create(session=session, filters=filters, use_summaries=False),
+                kpi_id=kpi_id,
+                period=span,
+            )
+            assert list(both["bucket_start"]) == list(alone["bucket_start"])
+            assert list(both[kpi_id]) == list(alone["value"])
     months = [month_period(dt.date(2026, month, 1)) for month in range(1, 7)]
     fast_series = compute_series(session, OVERVIEW_KPIS, months)
     raw_series = compute_series(session, OVERVIEW_KPIS, months, use_summaries=False)
