@@ -350,3 +350,22 @@ def values(
 ) -> dict[str, Any]:
     """KPI id → value."""
     return {key: result.value for key, result in kpis(session, ids, period, filters).items()}
+
+
+def filter_sets(session: Session) -> list[KpiFilters]:
+    """Three filter sets over the demo data: none, a segment and kind, a staff scope."""
+    from sqlalchemy import select
+
+    from app.models import CustomerKind
+
+    owner = session.execute(
+        select(Customer.owner_id).where(Customer.owner_id.is_not(None)).limit(1)
+    ).scalar_one()
+    segment = session.execute(
+        select(Customer.segment).where(Customer.segment.is_not(None)).limit(1)
+    ).scalar_one()
+    return [
+        KpiFilters(),
+        KpiFilters(segment=segment, kind=CustomerKind.person.value),
+        KpiFilters(visible_to_owner_id=owner),
+    ]

@@ -45,6 +45,7 @@ from app.models import (
     SurveyResponse,
 )
 from app.settings import set_setting
+from tests.unit.kpi.helpers import filter_sets
 
 TODAY = dt.date(2026, 6, 15)
 PERIODS = [
@@ -237,20 +238,6 @@ def demo_url(db_url: str) -> str:
     return db_url
 
 
-def _filters(session: Session) -> list[KpiFilters]:
-    owner = session.execute(
-        select(Customer.owner_id).where(Customer.owner_id.is_not(None)).limit(1)
-    ).scalar_one()
-    segment = session.execute(
-        select(Customer.segment).where(Customer.segment.is_not(None)).limit(1)
-    ).scalar_one()
-    return [
-        KpiFilters(),
-        KpiFilters(segment=segment, kind=CustomerKind.person.value),
-        KpiFilters(visible_to_owner_id=owner),
-    ]
-
-
 def _plain(value: Any) -> Any:
     return (value.value, value.details) if isinstance(value, Measured) else value
 
@@ -276,7 +263,7 @@ def _assert_pairs_match(session: Session, filters: KpiFilters) -> None:
 # ---------------------------------------------------------------- tests
 def test_rewritten_kpis_equal_their_old_formulations(demo_url: str) -> None:
     with Session(get_engine(demo_url)) as session:
-        filters = _filters(session)
+        filters = filter_sets(session)
         for kpi_filters in filters:
             _assert_pairs_match(session, kpi_filters)
         for kpi_filters in filters:

@@ -31,7 +31,6 @@ from app.kpi.rfm import rfm_table
 from app.kpi.summaries import product_month_usable, rebuild_summaries
 from app.models import (
     Customer,
-    CustomerKind,
     KpiProductMonth,
     Order,
     OrderLine,
@@ -43,6 +42,7 @@ from app.services.merge import merge_customers
 from app.services.sales import create_order, update_order
 from app.settings import set_setting
 from app.transfer import import_rows
+from tests.unit.kpi.helpers import filter_sets
 
 TODAY = dt.date(2026, 6, 15)
 ADMIN = Actor.system()
@@ -61,20 +61,6 @@ def demo_url(db_url: str) -> str:
     """The fresh database of ``db_url`` with the small demo dataset."""
     seed_demo(engine=get_engine(db_url), scale="small", seed=7, today=TODAY)
     return db_url
-
-
-def _filters(session: Session) -> list[KpiFilters]:
-    owner = session.execute(
-        select(Customer.owner_id).where(Customer.owner_id.is_not(None)).limit(1)
-    ).scalar_one()
-    segment = session.execute(
-        select(Customer.segment).where(Customer.segment.is_not(None)).limit(1)
-    ).scalar_one()
-    return [
-        KpiFilters(),
-        KpiFilters(segment=segment, kind=CustomerKind.person.value),
-        KpiFilters(visible_to_owner_id=owner),
-    ]
 
 
 def _contexts(session: Session, filters: KpiFilters) -> tuple[KpiContext, KpiContext]:
@@ -97,7 +83,7 @@ def assert_fast_equals_raw(session: Session, *, lookback: bool = True) -> None:
     session.commit()
     assert KpiContext.create(session=session).summaries()
     assert product_month_usable(session.connection(), KpiContext.create(session=session).tz)
-    for filters in _filters(session):
+    for filters in filter_sets(session):
         for as_of in AS_OF:
             fast, raw = _contexts(session, filters)
             ours, reference = rfm_table(fast, as_of=as_of), rfm_table(raw, as_of=as_of)

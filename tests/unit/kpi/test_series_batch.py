@@ -25,12 +25,12 @@ from app.kpi.registry import all_kpis
 from app.kpi.series_batch import BATCHES, nps_series
 from app.models import (
     Customer,
-    CustomerKind,
     Opportunity,
     OpportunityStageHistory,
     Stage,
     SurveyResponse,
 )
+from tests.unit.kpi.helpers import filter_sets
 
 TODAY = dt.date(2026, 6, 15)
 BATCHED = sorted(BATCHES)
@@ -96,20 +96,6 @@ def _add_ties(session: Session) -> None:
     session.commit()
 
 
-def _filters(session: Session) -> list[KpiFilters]:
-    owner = session.execute(
-        select(Customer.owner_id).where(Customer.owner_id.is_not(None)).limit(1)
-    ).scalar_one()
-    segment = session.execute(
-        select(Customer.segment).where(Customer.segment.is_not(None)).limit(1)
-    ).scalar_one()
-    return [
-        KpiFilters(),
-        KpiFilters(segment=segment, kind=CustomerKind.person.value),
-        KpiFilters(visible_to_owner_id=owner),
-    ]
-
-
 def _one_by_one(session: Session, kpi_id: str, periods: list[Period], filters: KpiFilters) -> list:
     """The registry's function for each period in a fresh context (no shared memo)."""
     compute = all_kpis()[kpi_id].compute
@@ -121,7 +107,7 @@ def _one_by_one(session: Session, kpi_id: str, periods: list[Period], filters: K
 def test_batches_equal_single_period_functions(demo_url: str) -> None:
     with Session(get_engine(demo_url)) as session:
         non_trivial: dict[str, set[Any]] = {kpi_id: set() for kpi_id in BATCHED}
-        for filters in _filters(session):
+        for filters in filter_sets(session):
             for name, periods in SERIES.items():
                 ctx = KpiContext.create(session=session, filters=filters)
                 for kpi_id in BATCHED:
@@ -138,7 +124,7 @@ def test_batches_equal_single_period_functions(demo_url: str) -> None:
 def test_compute_series_uses_batches_and_matches_reference(demo_url: str) -> None:
     ids = ["revenue", "active_customers", *BATCHED, "csat_avg"]
     with Session(get_engine(demo_url)) as session:
-        for filters in _filters(session):
+        for filters in filter_sets(session):
             for periods in (SERIES["last_12_months"], SERIES["into_the_future"]):
                 fast = compute_series(session, ids, periods, filters)
                 reference = compute_series(session, ids, periods, filters, use_summaries=False)

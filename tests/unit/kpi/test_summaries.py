@@ -23,14 +23,13 @@ from sqlmodel import Session
 from app.db import create_raw_engine, get_engine, migrate
 from app.demo import seed_demo
 from app.kpi.analyses_sales import revenue_profit_series, series
-from app.kpi.base import KpiContext, KpiFilters
+from app.kpi.base import KpiContext
 from app.kpi.engine import compute, compute_series
 from app.kpi.overview import OVERVIEW_KPIS
 from app.kpi.period import Period, month_period
 from app.kpi.summaries import SUMMARY_SERIES_KPIS, rebuild_summaries, summaries_usable
 from app.models import (
     Customer,
-    CustomerKind,
     KpiCustomerFact,
     KpiOrderDay,
     Order,
@@ -44,6 +43,7 @@ from app.services.merge import merge_customers
 from app.services.sales import create_order, update_order
 from app.settings import set_setting
 from app.transfer import import_rows
+from tests.unit.kpi.helpers import filter_sets
 
 TODAY = dt.date(2026, 6, 15)
 ADMIN = Actor.system()
@@ -94,27 +94,13 @@ def demo_url(db_url: str) -> str:
     return db_url
 
 
-def _filters(session: Session) -> list[KpiFilters]:
-    owner = session.execute(
-        select(Customer.owner_id).where(Customer.owner_id.is_not(None)).limit(1)
-    ).scalar_one()
-    segment = session.execute(
-        select(Customer.segment).where(Customer.segment.is_not(None)).limit(1)
-    ).scalar_one()
-    return [
-        KpiFilters(),
-        KpiFilters(segment=segment, kind=CustomerKind.person.value),
-        KpiFilters(visible_to_owner_id=owner),
-    ]
-
-
 def assert_kpis_match_raw(session: Session, periods: list[Period] = PERIODS) -> int:
     """Compare every summary-backed KPI with its raw computation; return comparisons.
 
     The first two periods are also compared with their previous periods.
     """
     checked = 0
-    for filters in _filters(session):
+    for filters in filter_sets(session):
         assert KpiContext.create(session=session, filters=filters).summaries()
         for index, period in enumerate(periods):
             compare = "previous" if index < 2 else None
@@ -131,7 +117,7 @@ def assert_kpis_match_raw(session: Session, periods: list[Period] = PERIODS) -> 
 def assert_series_match_raw(session: Session) -> None:
     """Monthly/weekly series and the overview's multi-period series equal the raw ones."""
     span = Period(dt.date(2025, 11, 20), dt.date(2026, 6, 16))
-    for filters in _filters(session):
+    for filters in filter_sets(session):
         for kpi_id in sorted(SUMMARY_SERIES_KPIS):
             for grain in ("month", "week"):
                 fast = series(
